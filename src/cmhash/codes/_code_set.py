@@ -1,0 +1,134 @@
+"""Query and database codes of both modalities with their labels, as the field saves them.
+
+Keys (the names used by the DCMH / DADH / MITH line of code): ``q_img``, ``q_txt``, ``r_img``,
+``r_txt`` (query / retrieval codes per modality) and ``q_l``, ``r_l`` (multi-hot labels).
+Codes may be stored as ±1 (a 0 from ``sign(0)`` counts as +1), as {0, 1} bits, or packed LSB
+first as uint8 with a scalar ``bits`` key beside them.  Files are ``.npz`` or ``.mat``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+
+from cmhash.codes._codes import Codes
+from cmhash.utils.matfile import MatFile
+from cmhash.errors import InputError
+from cmhash.utils.atomic import write_atomic
+from cmhash.utils.validation import check_bits, check_file, check_labels
+
+CODE_KEYS = ("q_img", "q_txt", "r_img", "r_txt")
+LABEL_KEYS = ("q_l", "r_l")
+
+
+@dataclass(frozen=True)
+class CodeSet:
+    """Codes of a query set and a database, per modality, with labels.
+
+    A modality may be missing (``None``) when only one direction is evaluated.
+    """
+
+    query_labels: np.ndarray
+    database_labels: np.ndarray
+    query_image: Codes | None = None
+    query_text: Codes | None = None
+    database_image: Codes | None = None
+    database_text: Codes | None = None
+
+    def codes(self, key: str) -> Codes | None:
+        """Codes by their file key (``q_img`` …)."""
+        return {
+            "q_img": self.query_image, "q_txt": self.query_text,
+            "r_img": self.database_image, "r_txt": self.database_text,
+        }[key]
+
+
+def _codes_from_array(array: np.ndarray, key: str, path: Path, bits: int | None) -> Codes:
+    if array.ndim != 2:
+        raise InputError(f"{path}: key {key!r} must be a 2-D code matrix, got shape {array.shape}")
+    if bits is not None:
+        if array.dtype != np.uint8:
+            raise InputError(f"{path}: key {key!r} must be packed uint8 codes since 'bits' "
+                             f"is given, got dtype {array.dtype}")
+        return Codes(np.ascontiguousarray(array), check_bits(bits))
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"{path}: key {key!r} holds {array.dtype} values, expected codes")
+    values = set(np.unique(array).tolist())
+    if values <= {0, 1}:
+        signs = array.astype(np.int8) * 2 - 1
+    elif values <= {-1, 0, 1}:
+        signs = array
+    else:
+        shown = sorted(values)[:4]
+        raise InputError(f"{path}: key {key!r} {array.shape} is not binary (values include "
+                         f"{shown}); expected ±1, {{0,1}} or packed codes with a 'bits' key")
+    try:
+        check_bits(array.shape[1])
+    except InputError as e:
+        raise InputError(f"{path}: key {key!r} {array.shape}: {e}") from e
+    return Codes.from_real(signs)
+
+
+def load_code_set(path: str | Path) -> CodeSet:
+    """Read a :class:`CodeSet` from ``.npz`` or ``.mat``."""
+    path = check_file(path, "codes file")
+    if path.suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                arrays = {k: f[k] for k in f.files}
+        except (ValueError, OSError) as e:
+            raise InputError(f"{path}: not a readable .npz file ({e})") from e
+        keys = list(arrays)
+    elif path.suffix == ".mat":
+        mat = MatFile(path)
+        keys = mat.keys
+        arrays = {k: mat.array(k) for k in keys}
+    else:
+        raise InputError(f"{path}: codes file must end in .npz or .mat")
+    for key in LABEL_KEYS:
+        if key not in arrays:
+            raise InputError(f"{path}: missing key {key!r} (keys: {', '.join(keys)})")
+    if not any(k in arrays for k in CODE_KEYS):
+        raise InputError(f"{path}: no code keys ({', '.join(CODE_KEYS)}) among {', '.join(keys)}")
+    bits = int(np.ravel(arrays["bits"])[0]) if "bits" in arrays else None
+    codes = {k: _codes_from_array(np.asarray(arrays[k]), k, path, bits)
+             for k in CODE_KEYS if k in arrays}
+    query_labels = check_labels(arrays["q_l"], f"{path}: q_l")
+    database_labels = check_labels(arrays["r_l"], f"{path}: r_l")
+    for key, value in codes.items():
+        expected = len(query_labels) if key.startswith("q") else len(database_labels)
+        if len(value) != expected:
+            label_key = "q_l" if key.startswith("q") else "r_l"
+            raise InputError(f"{path}: key {key!r} has {len(value)} rows but {label_key!r} "
+                             f"has {expected}")
+    lengths = {c.bits for c in codes.values()}
+    if len(lengths) > 1:
+        raise InputError(f"{path}: code lengths differ between keys: {sorted(lengths)}")
+    return CodeSet(query_labels, database_labels, codes.get("q_img"), codes.get("q_txt"),
+                   codes.get("r_img"), codes.get("r_txt"))
+
+
+def save_code_set(path: str | Path, code_set: CodeSet) -> Path:
+    """Write atomically: ``.npz`` holds packed codes + ``bits``; ``.mat`` holds ±1 int8 codes."""
+    path = Path(path)
+    present = {k: code_set.codes(k) for k in CODE_KEYS if code_set.codes(k) is not None}
+    arrays: dict[str, np.ndarray] = {"q_l": code_set.query_labels, "r_l": code_set.database_labels}
+    if path.suffix == ".npz":
+        arrays |= {k: c.packed for k, c in present.items()}
+        arrays["bits"] = np.array(next(iter(present.values())).bits)
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as f:
+                np.savez_compressed(f, **arrays)
+    elif path.suffix == ".mat":
+        arrays |= {k: c.to_signs() for k, c in present.items()}
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as f:
+                scipy.io.savemat(f, arrays)
+    else:
+        raise InputError(f"{path}: codes file must end in .npz or .mat")
+    return write_atomic(path, write)

@@ -1,0 +1,93 @@
+"""Named split protocols: how a dataset is divided into train, query and database.
+
+=============  ==============================================================================
+protocol       split
+=============  ==============================================================================
+``presplit``   the split stored in the data files (Wiki, HMAH/BMC triplets)
+``wiki``       Wiki's official split: query = the 693 test pairs, train = database = the
+               2,173 train pairs (an alias of ``presplit`` for the Wiki files)
+``mirflickr``  ``numpy.random.RandomState(seed).permutation(n)``: query = the first 2,000,
+               train = the next 10,000, database = every non-query pair (MITH's
+               ``split_data``; seed 1 by default, as MITH hard-wires)
+``dadh_mir``   query = the last 2,000 rows, train = the first 10,000, database = the first
+               n − 2,000 (DADH on FLICKR-25K.mat)
+``dadh_nus``   query = the first 2,100 rows, train = the next 10,000, database = the rest
+``agah_mir``   query = the first 2,000 rows, train = the next 10,000, database = the rest
+=============  ==============================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from cmhash.data.dataset import PairedDataset, Split
+from cmhash.errors import InputError
+
+
+def random_split(n: int, n_query: int, n_train: int, seed: int, protocol: str) -> Split:
+    """One seeded permutation: query first, then train; database = all non-query pairs."""
+    if n_query + n_train > n:
+        raise InputError(f"protocol {protocol!r} needs {n_query} query + {n_train} train "
+                         f"pairs, but the dataset has {n}")
+    order = np.random.RandomState(seed).permutation(n)
+    return Split(train=order[n_query:n_query + n_train], query=order[:n_query],
+                 database=order[n_query:], protocol=protocol, seed=seed,
+                 database_contains_train=True)
+
+
+def _need(n: int, at_least: int, protocol: str) -> None:
+    if n < at_least:
+        raise InputError(f"protocol {protocol!r} needs at least {at_least} pairs, "
+                         f"the dataset has {n}")
+
+
+def _presplit(dataset: PairedDataset, seed: int | None) -> Split:
+    if dataset.presplit is None:
+        raise InputError(f"dataset {dataset.name!r} stores no split; choose a protocol: "
+                         f"{', '.join(p for p in PROTOCOLS if p not in ('presplit', 'wiki'))}")
+    return dataset.presplit
+
+
+def _mirflickr(dataset: PairedDataset, seed: int | None) -> Split:
+    return random_split(len(dataset), 2000, 10000, 1 if seed is None else seed, "mirflickr")
+
+
+def _dadh_mir(dataset: PairedDataset, seed: int | None) -> Split:
+    n = len(dataset)
+    _need(n, 12000, "dadh_mir")
+    return Split(train=np.arange(10000), query=np.arange(n - 2000, n),
+                 database=np.arange(n - 2000), protocol="dadh_mir",
+                 database_contains_train=True)
+
+
+def _first_query(n_query: int, protocol: str) -> Callable[[PairedDataset, int | None], Split]:
+    def make(dataset: PairedDataset, seed: int | None) -> Split:
+        n = len(dataset)
+        _need(n, n_query + 10000, protocol)
+        return Split(train=np.arange(n_query, n_query + 10000), query=np.arange(n_query),
+                     database=np.arange(n_query, n), protocol=protocol,
+                     database_contains_train=True)
+    return make
+
+
+PROTOCOLS: dict[str, Callable[[PairedDataset, int | None], Split]] = {
+    "presplit": _presplit,
+    "wiki": _presplit,
+    "mirflickr": _mirflickr,
+    "dadh_mir": _dadh_mir,
+    "dadh_nus": _first_query(2100, "dadh_nus"),
+    "agah_mir": _first_query(2000, "agah_mir"),
+}
+
+
+def list_protocols() -> list[str]:
+    return list(PROTOCOLS)
+
+
+def make_split(dataset: PairedDataset, protocol: str, seed: int | None = None) -> Split:
+    """The split of ``dataset`` under a named protocol (see the table above)."""
+    if protocol not in PROTOCOLS:
+        raise InputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+    return PROTOCOLS[protocol](dataset, seed)

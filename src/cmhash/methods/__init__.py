@@ -1,0 +1,56 @@
+"""Hashing methods, registered by name.  See :mod:`cmhash.methods.base` for the contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cmhash.errors import InputError
+from cmhash.methods.base import HashingMethod, clone
+from cmhash.methods.cca_itq import CCAITQ
+from cmhash.methods.random_codes import RandomCodes
+from cmhash.methods.ridge_hash import RidgeHash
+from cmhash.utils.validation import check_file
+
+METHODS: dict[str, type[HashingMethod]] = {m.name: m for m in (CCAITQ, RidgeHash, RandomCodes)}
+
+
+def list_methods() -> list[str]:
+    return list(METHODS)
+
+
+def create_method(name: str, **params: Any) -> HashingMethod:
+    """A new method by registry name; ``params`` are its constructor arguments."""
+    if name not in METHODS:
+        raise InputError(f"unknown method {name!r}; available: {', '.join(METHODS)}")
+    cls = METHODS[name]
+    unknown = set(params) - set(cls._param_names())
+    if unknown:
+        raise InputError(f"method {name!r} has no parameter {sorted(unknown)[0]!r}; "
+                         f"parameters: {', '.join(cls._param_names())}")
+    return cls(**params)
+
+
+def load_method(path: str | Path) -> HashingMethod:
+    """Restore a method written by :meth:`HashingMethod.save`."""
+    path = check_file(path, "saved method")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            header = json.loads(str(f["header"]))
+            arrays = {k: f[k] for k in f.files if k != "header"}
+    except (ValueError, OSError, KeyError) as e:
+        raise InputError(f"{path}: not a saved cmhash method ({e})") from e
+    method = create_method(header["method"], **header["params"])
+    missing = set(method.learned_arrays) - set(arrays)
+    if missing:
+        raise InputError(f"{path}: saved method lacks array {sorted(missing)[0]!r}")
+    for name in method.learned_arrays:
+        setattr(method, name, arrays[name])
+    method.is_fitted_ = True
+    return method
+
+
+__all__ = ["METHODS", "HashingMethod", "clone", "create_method", "list_methods", "load_method"]

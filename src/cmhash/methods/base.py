@@ -1,0 +1,127 @@
+"""The contract every hashing method follows (scikit-learn's estimator contract, outside).
+
+``Method(bits=64, *, random_state=None, **hyper_parameters)`` only stores its arguments;
+``fit(image, text, labels)`` learns and returns ``self``; ``encode_image`` / ``encode_text``
+return packed :class:`~cmhash.codes.Codes`; learned state lives in attributes ending in ``_``.
+``get_params`` / ``set_params`` / ``clone`` make a bit-length sweep
+``clone(m).set_params(bits=b)``.  ``save(path)`` writes one ``.npz`` holding the parameters and
+the learned arrays; ``load_method(path)`` restores it.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from cmhash.codes import Codes
+from cmhash.errors import InputError, NotFittedError
+from cmhash.utils.atomic import write_atomic
+from cmhash.utils.validation import check_bits, check_features, check_labels
+
+
+class HashingMethod:
+    """Base class of every method; subclasses implement ``_fit`` and ``_project``."""
+
+    #: registry name
+    name: ClassVar[str] = ""
+    #: whether ``fit`` needs labels
+    requires_labels: ClassVar[bool] = False
+    #: names of the learned ndarray attributes that ``save`` writes
+    learned_arrays: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, bits: int = 64, *, random_state: int | None = None) -> None:
+        self.bits = bits
+        self.random_state = random_state
+
+    # -- parameters -------------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [p for p in signature.parameters if p != "self"]
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> HashingMethod:
+        valid = self._param_names()
+        for key, value in params.items():
+            if key not in valid:
+                raise InputError(f"{self.name}: unknown parameter {key!r}; "
+                                 f"parameters: {', '.join(valid)}")
+            setattr(self, key, value)
+        return self
+
+    def _validate_params(self) -> None:
+        """Checked at ``fit``; subclasses extend it for their own hyper-parameters."""
+        check_bits(self.bits)
+
+    # -- learning and encoding --------------------------------------------------------------
+    def fit(self, image: np.ndarray, text: np.ndarray,
+            labels: np.ndarray | None = None) -> HashingMethod:
+        """Learn from aligned training pairs.
+
+        Parameters
+        ----------
+        image : ndarray of shape (n, d_image)
+        text : ndarray of shape (n, d_text)
+        labels : ndarray of shape (n, n_labels), multi-hot; required by supervised methods.
+        """
+        self._validate_params()
+        image = check_features(image, "training image features")
+        text = check_features(text, "training text features", len(image))
+        if self.requires_labels:
+            if labels is None:
+                raise InputError(f"method {self.name!r} is supervised and needs labels")
+            labels = check_labels(labels, "training labels", len(image))
+            empty = np.flatnonzero(labels.sum(axis=1) == 0)
+            if len(empty):
+                raise InputError(f"method {self.name!r}: training label row {empty[0]} is all "
+                                 f"zeros ({len(empty)} such rows)")
+        self._fit(image, text, labels)
+        self.is_fitted_ = True
+        return self
+
+    def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None) -> None:
+        raise NotImplementedError
+
+    def _project(self, x: np.ndarray, modality: str) -> np.ndarray:
+        """Real-valued (n, bits) outputs whose signs are the codes."""
+        raise NotImplementedError
+
+    def _encode(self, x: np.ndarray, modality: str) -> Codes:
+        if not getattr(self, "is_fitted_", False):
+            raise NotFittedError(f"method {self.name!r} must be fitted before encoding")
+        x = check_features(x, f"{modality} features")
+        return Codes.from_real(self._project(x, modality))
+
+    def encode_image(self, x: np.ndarray) -> Codes:
+        """Codes of image feature rows (n, d_image)."""
+        return self._encode(x, "image")
+
+    def encode_text(self, x: np.ndarray) -> Codes:
+        """Codes of text feature rows (n, d_text)."""
+        return self._encode(x, "text")
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write parameters and learned arrays to one ``.npz`` file, atomically."""
+        if not getattr(self, "is_fitted_", False):
+            raise NotFittedError(f"method {self.name!r} must be fitted before saving")
+        header = json.dumps({"method": self.name, "params": self.get_params()})
+        arrays = {name: getattr(self, name) for name in self.learned_arrays}
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as f:
+                np.savez(f, header=np.array(header), **arrays)
+
+        return write_atomic(path, write)
+
+
+def clone(method: HashingMethod) -> HashingMethod:
+    """A new unfitted method with the same parameters."""
+    return type(method)(**copy.deepcopy(method.get_params()))

@@ -1,0 +1,26 @@
+"""Retrieval metrics over Hamming rankings, reports and plots.
+
+See :mod:`cmhash.metrics.retrieval` for the definition of every named metric.
+"""
+
+from cmhash.metrics.plots import plot_pr_curve, plot_precision_at_k
+from cmhash.metrics.report import DIRECTIONS, evaluate_code_set
+from cmhash.metrics.retrieval import (
+    DEFAULT_CURVE_DEPTHS,
+    DEFAULT_METRICS,
+    RetrievalResult,
+    mean_average_precision,
+    retrieval_metrics,
+)
+
+__all__ = [
+    "DEFAULT_CURVE_DEPTHS",
+    "DEFAULT_METRICS",
+    "DIRECTIONS",
+    "RetrievalResult",
+    "evaluate_code_set",
+    "mean_average_precision",
+    "plot_pr_curve",
+    "plot_precision_at_k",
+    "retrieval_metrics",
+]

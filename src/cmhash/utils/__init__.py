@@ -1,0 +1,1 @@
+"""Small helpers shared by the subpackages: validation and atomic file output."""
