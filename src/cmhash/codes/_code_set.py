@@ -15,9 +15,9 @@ import numpy as np
 import scipy.io
 
 from cmhash.codes._codes import Codes
-from cmhash.utils.matfile import MatFile
 from cmhash.errors import InputError
 from cmhash.utils.atomic import write_atomic
+from cmhash.utils.matfile import MatFile
 from cmhash.utils.validation import check_bits, check_file, check_labels
 
 CODE_KEYS = ("q_img", "q_txt", "r_img", "r_txt")

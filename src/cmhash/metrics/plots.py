@@ -8,9 +8,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from cmhash.utils.atomic import write_atomic  # noqa: E402
+from cmhash.utils.atomic import write_atomic
 
 _LABELS = {"i2t": "image → text", "t2i": "text → image", "i2i": "image → image",
            "t2t": "text → text"}

@@ -30,7 +30,7 @@ class MatFile:
         else:
             try:
                 contents = scipy.io.loadmat(self.path)
-            except (ValueError, OSError, TypeError) as e:
+            except Exception as e:  # scipy raises many types on a malformed file
                 raise InputError(f"{self.path}: not a readable MATLAB file ({e})") from e
             self._arrays = {k: v for k, v in contents.items() if not k.startswith("__")}
             self.keys = sorted(self._arrays)
@@ -69,5 +69,6 @@ class MatFile:
         """A 2-D numeric matrix (a 1-D vector becomes one column)."""
         data = self.array(key)
         if data.dtype.kind not in "biuf":
-            raise InputError(f"{self.path}: key {key!r} holds {data.dtype} values, expected numbers")
+            raise InputError(
+                f"{self.path}: key {key!r} holds {data.dtype} values, expected numbers")
         return data.reshape(-1, 1) if data.ndim == 1 else data

@@ -1,0 +1,24 @@
+"""Shared fixtures: where the real data lives, and a seed every randomised test uses."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA_ROOT = Path(os.environ.get("CMHASH_DATA_ROOT",
+                                Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    if not (DATA_ROOT / "wiki" / "wikiData.mat").is_file():
+        pytest.fail(f"real data not found under {DATA_ROOT}; set CMHASH_DATA_ROOT")
+    return DATA_ROOT
+
+
+@pytest.fixture(params=[0, 1, 2])
+def rng(request) -> np.random.Generator:
+    return np.random.default_rng(request.param)

@@ -1,0 +1,100 @@
+"""Every registered method through the estimator contract, and the baselines' own maths."""
+
+import numpy as np
+import pytest
+
+from cmhash.errors import InputError, NotFittedError
+from cmhash.methods import clone, create_method, list_methods, load_method
+from cmhash.methods.cca_itq import itq_rotation
+from cmhash.methods.ridge_hash import label_codes
+from cmhash.metrics import mean_average_precision
+
+
+@pytest.fixture(scope="module")
+def toy():
+    """Two modalities that are noisy views of a class signal, 4 classes."""
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 4, 240)
+    labels = np.eye(4, dtype=np.uint8)[classes]
+    centres_i, centres_t = rng.normal(size=(4, 12)), rng.normal(size=(4, 6))
+    image = centres_i[classes] + 0.8 * rng.normal(size=(240, 12))
+    text = centres_t[classes] + 0.8 * rng.normal(size=(240, 6))
+    return image, text, labels
+
+
+def _fit(name, toy, **params):
+    image, text, labels = toy
+    return create_method(name, bits=16, random_state=3, **params).fit(
+        image[:160], text[:160], labels[:160])
+
+
+@pytest.mark.parametrize("name", list_methods())
+def test_contract(name, toy, tmp_path):
+    image, text, labels = toy
+    method = create_method(name, bits=16, random_state=3, n_anchors=100) if name != "random" \
+        else create_method(name, bits=16, random_state=3)
+    with pytest.raises(NotFittedError):
+        method.encode_image(image)
+    method.fit(image[:160], text[:160], labels[:160])
+    codes = method.encode_image(image[160:])
+    assert codes.bits == 16 and codes.packed.shape == (80, 2) and codes.packed.dtype == np.uint8
+    assert method.encode_text(text[160:]).packed.shape == (80, 2)
+    again = clone(method).fit(image[:160], text[:160], labels[:160])
+    np.testing.assert_array_equal(again.encode_image(image[160:]).packed, codes.packed)
+    restored = load_method(method.save(tmp_path / "m.npz"))
+    np.testing.assert_array_equal(restored.encode_image(image[160:]).packed, codes.packed)
+    assert clone(method).set_params(bits=32).get_params()["bits"] == 32
+
+
+@pytest.mark.parametrize("name", ["cca_itq", "ridge_hash"])
+def test_baselines_learn_cross_modal_codes(name, toy):
+    image, text, labels = toy
+    method = _fit(name, toy, n_anchors=100)
+    floor = _fit("random", toy)
+    for m in (method, floor):
+        m.i2t = mean_average_precision(m.encode_image(image[160:]), m.encode_text(text[:160]),
+                                       labels[160:], labels[:160])
+    assert method.i2t > floor.i2t + 0.3
+
+
+def test_supervised_method_needs_labels(toy):
+    image, text, labels = toy
+    with pytest.raises(InputError, match="supervised and needs labels"):
+        create_method("ridge_hash", bits=16).fit(image, text)
+    empty = labels.copy()
+    empty[5] = 0
+    with pytest.raises(InputError, match="training label row 5 is all zeros"):
+        create_method("ridge_hash", bits=16).fit(image, text, empty)
+
+
+def test_parameter_errors(toy):
+    image, text, labels = toy
+    with pytest.raises(InputError, match="no parameter 'ridgee'"):
+        create_method("ridge_hash", ridgee=1)
+    with pytest.raises(InputError, match="unknown method 'dcmh'"):
+        create_method("dcmh")
+    with pytest.raises(InputError, match="multiple of 8"):
+        create_method("cca_itq", bits=20).fit(image, text)
+    with pytest.raises(InputError, match="columns"):
+        _fit("cca_itq", toy, n_anchors=100).encode_image(text)
+
+
+def test_itq_rotation_is_orthogonal_and_lowers_quantisation_loss(rng):
+    v = rng.normal(size=(500, 8)) * np.linspace(3, 0.5, 8)
+    rotation = itq_rotation(v, 50, rng)
+    np.testing.assert_allclose(rotation @ rotation.T, np.eye(8), atol=1e-10)
+
+    def loss(r):
+        projected = v @ r
+        return np.square(np.sign(projected) - projected).sum()
+
+    assert loss(rotation) < min(loss(np.eye(8)), loss(itq_rotation(v, 0, rng)))
+
+
+def test_label_codes_give_equal_label_sets_equal_codes(rng):
+    labels = np.array([[1, 0, 1], [1, 0, 1], [0, 1, 0], [2, 0, 2]], float)
+    codes = label_codes(labels, 32, rng)
+    assert set(np.unique(codes)) == {-1.0, 1.0}
+    np.testing.assert_array_equal(codes[0], codes[1])
+    np.testing.assert_array_equal(codes[0], codes[3])  # normalised: scale does not matter
+    assert (codes[0] != codes[2]).sum() > 8
