@@ -133,17 +133,17 @@ def test_folder_with_csv_jsonl_and_sidecar_texts(tmp_path):
 
 def test_folder_empty_text_is_an_error(tmp_path):
     (tmp_path / "pairs.jsonl").write_text(json.dumps({"image": "a.jpg", "text": " "}) + "\n")
-    with pytest.raises(InputError, match="empty text for image 'a.jpg'"):
+    with pytest.raises(InputError, match=r"empty text for image 'a\.jpg'"):
         load_dataset(f"folder:{tmp_path}")
 
 
 def test_missing_paths_and_unknown_specs(tmp_path):
-    with pytest.raises(MissingFileError, match="wikiData.mat"):
+    with pytest.raises(MissingFileError, match=r"wikiData\.mat"):
         load_dataset("wiki", tmp_path)
     with pytest.raises(InputError, match="unknown dataset 'nus'"):
         load_dataset("nus", tmp_path)
     (tmp_path / "broken.mat").write_bytes(b"not a mat file at all")
-    with pytest.raises(InputError, match="broken.mat: not a readable MATLAB file"):
+    with pytest.raises(InputError, match=r"broken\.mat: not a readable MATLAB file"):
         load_dataset(f"dcmh:{tmp_path / 'broken.mat'}")
 
 

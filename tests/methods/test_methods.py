@@ -68,7 +68,7 @@ def test_supervised_method_needs_labels(toy):
 
 
 def test_parameter_errors(toy):
-    image, text, labels = toy
+    image, text, _ = toy
     with pytest.raises(InputError, match="no parameter 'ridgee'"):
         create_method("ridge_hash", ridgee=1)
     with pytest.raises(InputError, match="unknown method 'dcmh'"):

@@ -87,7 +87,7 @@ def test_equal_to_naive_definitions(rng, n_bits, n_query, n_db, n_labels, densit
 
 
 def test_calc_k_divides_by_all_queries_while_map_skips_empty_ones():
-    query, db, q_labels, db_labels = _hand_case()
+    query, db, _, db_labels = _hand_case()
     two_queries = Codes(np.repeat(query.packed, 2, axis=0), 8)
     labels = np.array([[1, 0], [0, 0]])  # the second query has no relevant item
     result = retrieval_metrics(two_queries, db, labels, db_labels, ("map", "map_calc_k"))
