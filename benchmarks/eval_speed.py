@@ -25,9 +25,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cmhash.codes import Codes  # noqa: E402
-from cmhash.metrics import mean_average_precision  # noqa: E402
-from tests.reference.naive_metrics import metric as naive_metric  # noqa: E402
+from cmhash.codes import Codes
+from cmhash.metrics import mean_average_precision
+from tests.reference.naive_metrics import metric as naive_metric
 
 
 def synthetic(n: int, n_labels: int, bits: int, projection: np.ndarray,
