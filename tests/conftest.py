@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import make_image_folder
+
 DATA_ROOT = Path(os.environ.get("CMHASH_DATA_ROOT",
                                 Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 
@@ -22,3 +24,9 @@ def data_root() -> Path:
 @pytest.fixture(params=[0, 1, 2])
 def rng(request) -> np.random.Generator:
     return np.random.default_rng(request.param)
+
+
+@pytest.fixture(scope="session")
+def image_folder(tmp_path_factory, data_root) -> Path:
+    """24 real MIRFlickr photos with their tags and labels, as a ``folder:`` dataset."""
+    return make_image_folder(tmp_path_factory.mktemp("folder") / "photos", data_root, 24)

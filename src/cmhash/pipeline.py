@@ -14,8 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cmhash.codes import CodeSet, save_code_set
-from cmhash.data import load_dataset, make_split
+from cmhash.data import Split, load_dataset, make_split
+from cmhash.encoders import feature_matrix
 from cmhash.methods import create_method
 from cmhash.metrics import (
     DEFAULT_CURVE_DEPTHS,
@@ -42,8 +45,19 @@ class RunConfig:
     split_seed: int | None = None
     image_feature: str | None = None
     text_feature: str | None = None
+    cache_dir: str | None = None
     metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
     directions: list[str] = field(default_factory=lambda: ["i2t", "t2i"])
+
+
+def _without_invalid_pairs(split: Split, valid: np.ndarray) -> tuple[Split, int]:
+    """The split without pairs whose features could not be computed (unreadable images)."""
+    if valid.all():
+        return split, 0
+    keep = {name: getattr(split, name)[valid[getattr(split, name)]]
+            for name in ("train", "query", "database")}
+    return Split(**keep, protocol=split.protocol, seed=split.seed,
+                 database_contains_train=split.database_contains_train), int((~valid).sum())
 
 
 def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = None,
@@ -55,11 +69,13 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     create_method(config.method, **config.params)  # unknown method or parameter: fail early
     dataset = load_dataset(config.dataset, data_root)
     split = make_split(dataset, config.protocol, config.split_seed)
-    image = dataset.image_feature(config.image_feature)
-    text = dataset.text_feature(config.text_feature)
     labels = dataset.require_labels("evaluation")
+    image, image_valid = feature_matrix(dataset, "image", config.image_feature, config.cache_dir)
+    text, text_valid = feature_matrix(dataset, "text", config.text_feature, config.cache_dir)
+    split, dropped = _without_invalid_pairs(split, image_valid & text_valid)
     write_json(out_dir / "config.json", {
         **asdict(config), "cmhash_version": __version__, "split": split.to_dict(),
+        "pairs_dropped_unreadable": dropped,
         "image_feature_shape": list(image.shape), "text_feature_shape": list(text.shape)})
 
     rows = []

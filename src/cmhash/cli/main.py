@@ -15,6 +15,7 @@ from typing import Any
 
 from cmhash.codes import load_code_set
 from cmhash.data import dataset_info, list_datasets, list_protocols, load_dataset
+from cmhash.encoders import FeatureCache, create_encoder, default_cache_dir, list_encoders
 from cmhash.errors import InputError
 from cmhash.methods import list_methods
 from cmhash.metrics import (
@@ -77,12 +78,38 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _encode(args: argparse.Namespace) -> int:
+    specs = [s for s in (args.image_encoder, args.text_encoder) if s]
+    if not specs:
+        raise InputError("name an --image-encoder, a --text-encoder or both")
+    dataset = load_dataset(args.dataset, args.data_root)
+    cache = FeatureCache(args.cache_dir or default_cache_dir())
+    for spec, modality in ((args.image_encoder, "image"), (args.text_encoder, "text")):
+        if not spec:
+            continue
+        encoder = create_encoder(spec, dataset)
+        if encoder.modality != modality:
+            raise InputError(f"encoder {encoder.name!r} encodes {encoder.modality}, "
+                             f"not {modality}")
+        if args.compile and hasattr(encoder, "compile"):
+            encoder.compile = True
+        features = cache.encode(dataset, encoder, batch_size=args.batch_size,
+                                num_workers=args.workers, skip_unreadable=args.skip_unreadable)
+        meta = features.meta
+        rate = meta["rows_last_run"] / max(meta["seconds_last_run"], 1e-9)
+        shapes = ", ".join(f"{n} {list(a.shape)}" for n, a in (
+            ("global", features.global_features), ("tokens", features.tokens)) if a is not None)
+        print(f"{encoder.name}: {shapes}; {len(meta['skipped'])} skipped; "
+              f"{rate:.1f} items/s when computed; {features.path}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     config = RunConfig(method=args.method, dataset=args.dataset, protocol=args.protocol,
                        bits=args.bits, params=_parse_params(args.set), seed=args.seed,
                        split_seed=args.split_seed, image_feature=args.image_feature,
                        text_feature=args.text_feature, metrics=args.metrics,
-                       directions=args.directions)
+                       directions=args.directions, cache_dir=args.cache_dir)
     out = args.out or f"runs/{args.method}-{args.dataset}-{args.protocol}-seed{args.seed}"
     run(config, out, args.data_root)
     print(f"run folder: {out}")
@@ -93,6 +120,7 @@ def _list(args: argparse.Namespace) -> int:
     print("methods:  ", ", ".join(list_methods()))
     print("datasets: ", ", ".join(list_datasets()), "(or FORMAT:PATH, see `cmhash data info -h`)")
     print("protocols:", ", ".join(list_protocols()))
+    print("encoders: ", ", ".join(list_encoders()))
     print("metrics:   map, map@K, map_calc_k, map_calc_k@K, p@K, r@K")
     return 0
 
@@ -130,7 +158,27 @@ def build_parser() -> argparse.ArgumentParser:
                                         "its suffix)")
     evaluate.set_defaults(handler=_evaluate)
 
-    train = commands.add_parser("run", parents=[data_root, metric_options],
+    cache_dir = argparse.ArgumentParser(add_help=False)
+    cache_dir.add_argument("--cache-dir", help="feature cache (default: $CMHASH_CACHE_DIR or "
+                                               "~/.cache/cmhash/features)")
+
+    encode = commands.add_parser(
+        "encode", parents=[data_root, cache_dir], help="compute and cache features",
+        description="Encoders: " + ", ".join(list_encoders()) + "; options as "
+                    "NAME:key=value,… (e.g. efficientnet_lite0:image_size=128).")
+    encode.add_argument("dataset")
+    encode.add_argument("--image-encoder", help="e.g. efficientnet_lite0")
+    encode.add_argument("--text-encoder", help="e.g. minilm or bow")
+    encode.add_argument("--batch-size", type=int, default=64)
+    encode.add_argument("--workers", type=int, default=1, help="image loading processes")
+    encode.add_argument("--skip-unreadable", action="store_true",
+                        help="record unreadable images and leave them out instead of stopping")
+    encode.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True,
+                        help="torch.compile the image network (faster on a CPU after a "
+                             "one-off compilation)")
+    encode.set_defaults(handler=_encode)
+
+    train = commands.add_parser("run", parents=[data_root, metric_options, cache_dir],
                                 help="train, encode and evaluate a method")
     train.add_argument("--method", required=True, help=", ".join(list_methods()))
     train.add_argument("--dataset", required=True)
@@ -138,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--bits", type=int, nargs="+", default=[16, 32, 64, 128])
     train.add_argument("--seed", type=int, default=0, help="model seed")
     train.add_argument("--split-seed", type=int, help="split seed of a random protocol")
-    train.add_argument("--image-feature", help="which stored image feature to use")
-    train.add_argument("--text-feature", help="which stored text feature to use")
+    train.add_argument("--image-feature", help="a stored image feature, or an image encoder "
+                                               "spec (features from the cache)")
+    train.add_argument("--text-feature", help="a stored text feature, or a text encoder spec")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a method parameter (JSON value), repeatable")
     train.add_argument("--out", help="run folder (default: runs/METHOD-DATASET-PROTOCOL-seedN)")

@@ -3,7 +3,8 @@
 Files (one line per pair, same order): ``all_imgs.txt`` (``mirflickr/imN.jpg``),
 ``all_tags.txt`` (comma-separated tags), ``all_labels.txt`` (24 space-separated 0/1) and
 ``TagList.txt`` (the 1,386-tag vocabulary; BoW column j = line j).  Images are looked up as
-``images128/imN.jpg`` beside the lists.
+``images128/imN.jpg`` beside the lists; ``glove300_taglist.npy`` (one 300-d GloVe row per tag),
+where present, becomes the dataset's ``vocabulary_vectors``.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def read_mirflickr(root: str | Path, require_images: bool = False) -> PairedData
         keep = np.array([i for i, p in enumerate(paths) if Path(p).is_file()], dtype=np.int64)
         if len(keep) == 0:
             raise InputError(f"{root / 'images128'}: no image files found")
+    glove = root / "glove300_taglist.npy"
     return PairedDataset(
         name="mirflickr-images" if require_images else "mirflickr",
         ids=[ids[i] for i in keep],
@@ -79,4 +81,5 @@ def read_mirflickr(root: str | Path, require_images: bool = False) -> PairedData
         texts=[" ".join(tag_lists[i]) for i in keep],
         text_features={"bow": bag_of_words([tag_lists[i] for i in keep], vocabulary)},
         vocabulary=vocabulary,
+        vocabulary_vectors=np.load(glove) if glove.is_file() else None,
     )

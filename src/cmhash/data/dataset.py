@@ -76,6 +76,8 @@ class PairedDataset:
         Text features by name, e.g. ``"bow"`` (binary bag of words over ``vocabulary``).
     vocabulary : list of str or None
         The words of the ``"bow"`` columns.
+    vocabulary_vectors : ndarray of shape (len(vocabulary), d) or None
+        Word vectors shipped with the dataset, one row per vocabulary word (zeros if none).
     image_pixels : ndarray of shape (n, H, W, C), dtype=uint8, or None
         Raw images stored inside a data file (DCMH-style ``IAll``).
     presplit : Split or None
@@ -91,6 +93,7 @@ class PairedDataset:
     texts: list[str] | None = None
     text_features: dict[str, np.ndarray] = field(default_factory=dict)
     vocabulary: list[str] | None = None
+    vocabulary_vectors: np.ndarray | None = None
     image_pixels: np.ndarray | None = None
     presplit: Split | None = None
 
@@ -112,6 +115,11 @@ class PairedDataset:
                 self.vocabulary):
             raise InputError(f"dataset {self.name!r}: bag of words has {bow.shape[1]} columns "
                              f"for a vocabulary of {len(self.vocabulary)} words")
+        vectors = self.vocabulary_vectors
+        if vectors is not None and (self.vocabulary is None or len(vectors) != len(
+                self.vocabulary)):
+            raise InputError(f"dataset {self.name!r}: {len(vectors)} vocabulary vectors for "
+                             f"{len(self.vocabulary or ())} vocabulary words")
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -13,6 +13,9 @@ protocol       split
                n − 2,000 (DADH on FLICKR-25K.mat)
 ``dadh_nus``   query = the first 2,100 rows, train = the next 10,000, database = the rest
 ``agah_mir``   query = the first 2,000 rows, train = the next 10,000, database = the rest
+``random:query=Q,train=T``
+               like ``mirflickr`` with Q query and T training pairs (seed 0 by default), for
+               any dataset, e.g. a user's own folder
 =============  ==============================================================================
 """
 
@@ -86,8 +89,26 @@ def list_protocols() -> list[str]:
     return list(PROTOCOLS)
 
 
+def _random_sizes(protocol: str) -> tuple[int, int]:
+    """``random:query=Q,train=T`` → (Q, T)."""
+    sizes = {}
+    for pair in protocol.partition(":")[2].split(","):
+        key, _, value = pair.partition("=")
+        sizes[key.strip()] = value.strip()
+    if set(sizes) != {"query", "train"} or not all(v.isdigit() and int(v) > 0
+                                                  for v in sizes.values()):
+        raise InputError(f"protocol {protocol!r}: expected random:query=Q,train=T with "
+                         "positive whole numbers")
+    return int(sizes["query"]), int(sizes["train"])
+
+
 def make_split(dataset: PairedDataset, protocol: str, seed: int | None = None) -> Split:
     """The split of ``dataset`` under a named protocol (see the table above)."""
+    if protocol.startswith("random:"):
+        n_query, n_train = _random_sizes(protocol)
+        return random_split(len(dataset), n_query, n_train, 0 if seed is None else seed,
+                            protocol)
     if protocol not in PROTOCOLS:
-        raise InputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+        raise InputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}, "
+                         "random:query=Q,train=T")
     return PROTOCOLS[protocol](dataset, seed)

@@ -1,0 +1,5 @@
+"""``python -m cmhash`` runs the command line."""
+
+from cmhash.cli.main import entry_point
+
+entry_point()

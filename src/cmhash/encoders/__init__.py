@@ -1,0 +1,117 @@
+"""Image and text encoders behind one interface, and the on-disk feature cache.
+
+Encoders are named by a spec string ``NAME`` or ``NAME:key=value,key=value`` (values parsed
+as JSON where they can be), e.g. ``efficientnet_lite0:image_size=128``.
+
+================== ======== ===================================================================
+name               modality output
+================== ======== ===================================================================
+efficientnet_lite0 image    1280-d pooled feature + (size/32)² × 1280 tokens (ImageNet weights)
+minilm             text     384-d sentence embedding + up to 32 × 384 word-piece tokens
+bow                text     binary bag of words over the dataset's vocabulary (or its 2,000
+                            most frequent words)
+================== ======== ===================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cmhash.data import PairedDataset
+from cmhash.encoders.base import EncodedBatch, Encoder
+from cmhash.encoders.bow import BagOfWords, build_vocabulary
+from cmhash.encoders.cache import FeatureCache, Features
+from cmhash.encoders.efficientnet import EfficientNetLite0
+from cmhash.encoders.minilm import MiniLM
+from cmhash.encoders.word_vectors import WordVectors, glove50_vectors
+from cmhash.errors import InputError
+
+ENCODERS: dict[str, type[Encoder]] = {
+    e.name: e for e in (EfficientNetLite0, MiniLM, BagOfWords)}
+BOW_VOCABULARY_SIZE = 2000
+
+
+def list_encoders() -> list[str]:
+    return list(ENCODERS)
+
+
+def parse_encoder_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``NAME:key=value,…`` → (NAME, options)."""
+    name, _, rest = spec.partition(":")
+    options: dict[str, Any] = {}
+    for pair in filter(None, rest.split(",")):
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise InputError(f"encoder spec {spec!r}: expected key=value, got {pair!r}")
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return name, options
+
+
+def create_encoder(spec: str, dataset: PairedDataset | None = None) -> Encoder:
+    """An encoder from its spec; ``bow`` takes its vocabulary from ``dataset``."""
+    name, options = parse_encoder_spec(spec)
+    if name not in ENCODERS:
+        raise InputError(f"unknown encoder {name!r}; available: {', '.join(ENCODERS)}")
+    if name == "bow" and "vocabulary" not in options:
+        if dataset is None:
+            raise InputError("encoder 'bow' needs a dataset to take its vocabulary from")
+        options["vocabulary"] = dataset.vocabulary or build_vocabulary(
+            dataset.texts or [], BOW_VOCABULARY_SIZE)
+    try:
+        return ENCODERS[name](**options)
+    except TypeError as e:
+        raise InputError(f"encoder {name!r}: {e}") from e
+
+
+def default_cache_dir() -> Path:
+    """``$CMHASH_CACHE_DIR``, else ``~/.cache/cmhash/features``."""
+    return Path(os.environ.get("CMHASH_CACHE_DIR",
+                               Path.home() / ".cache" / "cmhash" / "features"))
+
+
+def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
+                   cache_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A global feature matrix (float64) and its valid rows, for ``modality``.
+
+    ``name`` is a feature stored in the dataset (or None for its only one), or an encoder spec,
+    whose features come from the cache (computed there if missing).
+    """
+    stored = dataset.image_features if modality == "image" else dataset.text_features
+    if name is None or name in stored or parse_encoder_spec(name)[0] not in ENCODERS:
+        matrix = dataset.image_feature(name) if modality == "image" else \
+            dataset.text_feature(name)
+        return matrix, np.ones(len(matrix), bool)
+    encoder = create_encoder(name, dataset)
+    if encoder.modality != modality:
+        raise InputError(f"encoder {encoder.name!r} encodes {encoder.modality}, not {modality}")
+    features = FeatureCache(cache_dir or default_cache_dir()).encode(dataset, encoder)
+    matrix = np.asarray(features.global_features, np.float64)
+    matrix[~features.valid] = 0.0
+    return matrix, features.valid
+
+
+__all__ = [
+    "ENCODERS",
+    "BagOfWords",
+    "EfficientNetLite0",
+    "EncodedBatch",
+    "Encoder",
+    "FeatureCache",
+    "Features",
+    "MiniLM",
+    "WordVectors",
+    "create_encoder",
+    "default_cache_dir",
+    "feature_matrix",
+    "glove50_vectors",
+    "list_encoders",
+    "parse_encoder_spec",
+]

@@ -1,0 +1,91 @@
+"""The interface every encoder follows, and the arrays it produces.
+
+An encoder turns items (image paths or texts) into a global feature per item and, optionally,
+token features with a validity mask.  Work is split in two so that a DataLoader can stream:
+``load(item)`` runs per item in worker processes (decode an image, or pass a text through) and
+``encode_loaded(batch)`` runs the network on a collated batch.  ``fingerprint()`` names
+everything that determines the output (encoder, weights hash, preprocessing) and keys the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass
+class EncodedBatch:
+    """Features of a batch of B items.
+
+    Attributes
+    ----------
+    global_features : ndarray of shape (B, d), float32
+    tokens : ndarray of shape (B, L, d_token), float32, or None
+    mask : ndarray of shape (B, L), bool (True = a real token), or None
+    """
+
+    global_features: np.ndarray
+    tokens: np.ndarray | None = None
+    mask: np.ndarray | None = None
+
+
+class Encoder(ABC):
+    """An image or text encoder (see the module docstring)."""
+
+    name: ClassVar[str]
+    modality: ClassVar[str]  # "image" or "text"
+
+    @property
+    @abstractmethod
+    def global_dim(self) -> int:
+        """Width d of the global feature."""
+
+    @property
+    def token_shape(self) -> tuple[int, int] | None:
+        """(L, d_token) of the token features, or None if the encoder has none."""
+        return None
+
+    @abstractmethod
+    def fingerprint(self) -> dict[str, Any]:
+        """Everything that determines the output: name, weights hash, preprocessing."""
+
+    def fingerprint_hash(self) -> str:
+        text = json.dumps(self.fingerprint(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def processing_order(self, items: list[Any]) -> np.ndarray | None:
+        """The order in which to batch ``items`` (e.g. by length, to limit padding), or None
+        for their own order.  It must depend on the items only, so that a resumed run forms
+        the same batches."""
+        return None
+
+    def load(self, item: Any) -> Any:
+        """Per-item work done in DataLoader workers (decode, tokenise); identity by default."""
+        return item
+
+    def collate(self, loaded: list[Any]) -> Any:
+        """Combine loaded items into a batch; a list by default."""
+        return loaded
+
+    @abstractmethod
+    def encode_loaded(self, batch: Any) -> EncodedBatch:
+        """Run the model on a collated batch."""
+
+    def encode(self, items: list[Any]) -> EncodedBatch:
+        """Encode a list of items in one batch (no streaming)."""
+        return self.encode_loaded(self.collate([self.load(item) for item in items]))
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,221 @@
+"""On-disk feature cache: float16 memory-mapped arrays per (dataset, encoder fingerprint).
+
+Layout under the cache root::
+
+    <dataset name>-<hash of the pair ids>/<encoder name>-<fingerprint hash>/
+        meta.json        encoder fingerprint, shapes, skipped items (written last)
+        global.npy       (n, d) float16
+        tokens.npy       (n, L, d_token) float16      (encoders with tokens)
+        mask.npy         (n, L) bool                  (encoders whose tokens can be padding)
+
+Items are batched in the encoder's processing order (text encoders: shortest first, to limit
+padding).  While encoding, the folder is ``….partial`` with a ``progress.json`` that records how
+many items of that order are written; rows are flushed before the progress is advanced.  An
+interrupted run resumes there with the same batches, so the result is bit-identical to an
+uninterrupted run; when all rows are in, the folder is renamed to its final name in one step.
+Items are streamed from disk in batches by a DataLoader (never the whole image set in memory).
+
+An unreadable image stops the run with an error naming it, or, with ``skip_unreadable``, is
+recorded in ``meta.json`` and its row is filled with NaN so that it can never pass as a feature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from cmhash.data import PairedDataset
+from cmhash.encoders.base import Encoder
+from cmhash.errors import InputError
+from cmhash.utils.atomic import write_json
+
+CACHE_FORMAT = 1
+
+
+@dataclass
+class Features:
+    """Cached features of one dataset under one encoder (arrays are read-only memory maps).
+
+    Attributes
+    ----------
+    global_features : ndarray of shape (n, d), float16
+    tokens : ndarray of shape (n, L, d_token), float16, or None
+    mask : ndarray of shape (n, L), bool, or None (every token real)
+    valid : ndarray of shape (n,), bool — False for items skipped as unreadable
+    meta : dict — the fingerprint and the run's record
+    path : Path
+    """
+
+    global_features: np.ndarray
+    tokens: np.ndarray | None
+    mask: np.ndarray | None
+    valid: np.ndarray
+    meta: dict[str, Any]
+    path: Path
+
+    @classmethod
+    def open(cls, path: Path) -> Features:
+        meta = json.loads((path / "meta.json").read_text())
+
+        def array(name: str) -> np.ndarray | None:
+            file = path / f"{name}.npy"
+            return np.load(file, mmap_mode="r") if file.is_file() else None
+
+        global_features = array("global")
+        valid = np.ones(len(global_features), bool)
+        valid[[s["row"] for s in meta["skipped"]]] = False
+        return cls(global_features, array("tokens"), array("mask"), valid, meta, path)
+
+
+def dataset_key(dataset: PairedDataset) -> str:
+    """``<name>-<12 hex digits of the ids' hash>``: the same pairs in the same order."""
+    digest = hashlib.sha256("\n".join(dataset.ids).encode()).hexdigest()[:12]
+    return f"{dataset.name}-{digest}"
+
+
+def encoder_items(dataset: PairedDataset, encoder: Encoder) -> list[str]:
+    """What the encoder reads for each pair: image paths or texts."""
+    items = dataset.image_paths if encoder.modality == "image" else dataset.texts
+    if items is None:
+        what = "image paths" if encoder.modality == "image" else "texts"
+        raise InputError(f"dataset {dataset.name!r} has no {what} for encoder {encoder.name!r}")
+    return items
+
+
+class _Loaded(Dataset):
+    """The items at ``rows``, loaded by ``encoder.load``; failures come back as messages."""
+
+    def __init__(self, items: list[str], rows: np.ndarray, encoder: Encoder) -> None:
+        self.items, self.rows, self.encoder = items, rows, encoder
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> tuple[int, Any, str | None]:
+        row = int(self.rows[i])
+        try:
+            return row, self.encoder.load(self.items[row]), None
+        except InputError as e:
+            return row, None, str(e)
+
+
+class FeatureCache:
+    """Features on disk under ``root`` (see the module docstring)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, dataset: PairedDataset, encoder: Encoder) -> Path:
+        return (self.root / dataset_key(dataset)
+                / f"{encoder.name}-{encoder.fingerprint_hash()}")
+
+    def get(self, dataset: PairedDataset, encoder: Encoder) -> Features | None:
+        """The cached features, or None if they are not (completely) there."""
+        path = self.path_for(dataset, encoder)
+        return Features.open(path) if (path / "meta.json").is_file() else None
+
+    def encode(self, dataset: PairedDataset, encoder: Encoder, batch_size: int = 64,
+               num_workers: int = 1, skip_unreadable: bool = False,
+               progress: bool = True) -> Features:
+        """Cached features, computing (or resuming) whatever is missing."""
+        cached = self.get(dataset, encoder)
+        if cached is not None:
+            return cached
+        if batch_size < 1:
+            raise InputError(f"batch size must be positive, got {batch_size}")
+        items = encoder_items(dataset, encoder)
+        final = self.path_for(dataset, encoder)
+        partial = final.with_name(final.name + ".partial")
+        plan = {"format": CACHE_FORMAT, "fingerprint": encoder.fingerprint(), "n": len(items),
+                "batch_size": batch_size, "global_dim": encoder.global_dim,
+                "token_shape": encoder.token_shape}
+        start, skipped = self._resume_point(partial, plan)
+        arrays = self._open_arrays(partial, plan, encoder, fresh=start == 0)
+        order = encoder.processing_order(items)
+        rows = np.arange(len(items)) if order is None else np.asarray(order)
+
+        loader = DataLoader(_Loaded(items, rows[start:], encoder), batch_size=batch_size,
+                            num_workers=num_workers, collate_fn=list,
+                            multiprocessing_context="fork" if num_workers else None)
+        bar = tqdm(total=len(items), initial=start, disable=not progress, unit="item",
+                   desc=f"{encoder.name} on {dataset.name}", dynamic_ncols=True)
+        started = time.perf_counter()
+        done = start
+        for batch in loader:
+            good = [row for row, _, error in batch if error is None]
+            for row, _, error in batch:
+                if error is None:
+                    continue
+                if not skip_unreadable or encoder.modality != "image":
+                    raise InputError(f"item {row} ({dataset.ids[row]}): {error}"
+                                     + (" (use --skip-unreadable to record and skip it)"
+                                        if encoder.modality == "image" else ""))
+                skipped.append({"row": row, "id": dataset.ids[row], "error": error})
+                for array in arrays.values():
+                    array[row] = np.nan if array.dtype != bool else False
+            if good:
+                encoded = encoder.encode_loaded(encoder.collate(
+                    [loaded for _, loaded, error in batch if error is None]))
+                arrays["global"][good] = encoded.global_features
+                if "tokens" in arrays:
+                    arrays["tokens"][good] = encoded.tokens
+                if "mask" in arrays:
+                    arrays["mask"][good] = encoded.mask
+            for array in arrays.values():
+                array.flush()
+            done += len(batch)
+            write_json(partial / "progress.json", {"items_done": done, "skipped": skipped})
+            bar.update(len(batch))
+        bar.close()
+        seconds = time.perf_counter() - started
+        arrays.clear()  # drop the memory maps before the folder is renamed
+        write_json(partial / "meta.json", {
+            **plan, "dataset": dataset_key(dataset), "skipped": skipped,
+            "seconds_last_run": round(seconds, 3), "rows_last_run": len(items) - start,
+            "torch_threads": torch.get_num_threads()})
+        (partial / "progress.json").unlink()
+        if final.exists():  # a concurrent run finished first; keep its identical result
+            shutil.rmtree(partial)
+        else:
+            os.replace(partial, final)
+        return Features.open(final)
+
+    @staticmethod
+    def _resume_point(partial: Path, plan: dict[str, Any]) -> tuple[int, list[dict]]:
+        """Where an interrupted run of the same plan stopped; (0, []) to start afresh."""
+        progress = partial / "progress.json"
+        plan_file = partial / "plan.json"
+        if progress.is_file() and plan_file.is_file() and json.loads(
+                plan_file.read_text()) == json.loads(json.dumps(plan)):
+            record = json.loads(progress.read_text())
+            return int(record["items_done"]), list(record["skipped"])
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir(parents=True)
+        write_json(plan_file, plan)
+        return 0, []
+
+    @staticmethod
+    def _open_arrays(partial: Path, plan: dict[str, Any], encoder: Encoder,
+                     fresh: bool) -> dict[str, np.memmap]:
+        n = plan["n"]
+        shapes = {"global": ((n, encoder.global_dim), np.float16)}
+        if encoder.token_shape is not None:
+            shapes["tokens"] = ((n, *encoder.token_shape), np.float16)
+            if encoder.modality == "text":
+                shapes["mask"] = ((n, encoder.token_shape[0]), np.bool_)
+        mode = "w+" if fresh else "r+"
+        return {name: np.lib.format.open_memmap(partial / f"{name}.npy", mode=mode, dtype=dtype,
+                                                shape=shape if fresh else None)
+                for name, (shape, dtype) in shapes.items()}
