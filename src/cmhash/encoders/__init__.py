@@ -10,6 +10,10 @@ efficientnet_lite0 image    1280-d pooled feature + (size/32)² × 1280 tokens (
 minilm             text     384-d sentence embedding + up to 32 × 384 word-piece tokens
 bow                text     binary bag of words over the dataset's vocabulary (or its 2,000
                             most frequent words)
+clip_image         image    CLIP projected class token + projected patch tokens
+                            (``clip_image:path=DIR_OR_FILE[,tokenizer_dir=DIR]``)
+clip_text          text     CLIP projected end-of-text token + all projected positions, masked
+                            (``clip_text:path=…``)
 ================== ======== ===================================================================
 """
 
@@ -26,13 +30,14 @@ from cmhash.data import PairedDataset
 from cmhash.encoders.base import EncodedBatch, Encoder
 from cmhash.encoders.bow import BagOfWords, build_vocabulary
 from cmhash.encoders.cache import FeatureCache, Features
+from cmhash.encoders.clip import ClipImage, ClipText, ClipTokenModel, load_clip, openai_to_hf
 from cmhash.encoders.efficientnet import EfficientNetLite0
 from cmhash.encoders.minilm import MiniLM
 from cmhash.encoders.word_vectors import WordVectors, glove50_vectors
 from cmhash.errors import InputError
 
 ENCODERS: dict[str, type[Encoder]] = {
-    e.name: e for e in (EfficientNetLite0, MiniLM, BagOfWords)}
+    e.name: e for e in (EfficientNetLite0, MiniLM, BagOfWords, ClipImage, ClipText)}
 BOW_VOCABULARY_SIZE = 2000
 
 
@@ -101,6 +106,9 @@ def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
 __all__ = [
     "ENCODERS",
     "BagOfWords",
+    "ClipImage",
+    "ClipText",
+    "ClipTokenModel",
     "EfficientNetLite0",
     "EncodedBatch",
     "Encoder",
@@ -113,5 +121,7 @@ __all__ = [
     "feature_matrix",
     "glove50_vectors",
     "list_encoders",
+    "load_clip",
+    "openai_to_hf",
     "parse_encoder_spec",
 ]

@@ -119,7 +119,8 @@ class EfficientNetLite0(Encoder):
         if self.compile:  # one static shape: pad a short batch to the first batch's size
             self._batch_size = self._batch_size or n
             if n < self._batch_size:
-                batch = torch.cat([batch, batch.new_zeros((self._batch_size - n, *batch.shape[1:]))])
+                padding = batch.new_zeros((self._batch_size - n, *batch.shape[1:]))
+                batch = torch.cat([batch, padding])
         batch = batch.to(self.device).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             feature_map = self._network()(batch)[:n]

@@ -8,7 +8,6 @@ own pipeline defines it) and the per-token embeddings of the first ``max_tokens`
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,11 @@ import numpy as np
 import torch
 
 from cmhash.encoders.base import EncodedBatch, Encoder, file_sha256
+from cmhash.encoders.hugging_face import offline
 from cmhash.encoders.text import check_text
 from cmhash.utils.validation import check_file
 
 EMBEDDING_DIM = 384
-
-
-def offline() -> None:
-    """Forbid the Hugging Face libraries any network access (set before they are imported)."""
-    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-        os.environ[variable] = "1"
 
 
 def default_model_dir() -> Path:
@@ -66,9 +60,6 @@ class MiniLM(Encoder):
         if self._model is None:
             offline()
             from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
-
-            transformers_logging.disable_progress_bar()
             check_file(self.model_dir, "MiniLM model folder")
             self._model = SentenceTransformer(str(self.model_dir), device=self.device,
                                               local_files_only=True)
