@@ -14,9 +14,10 @@ DOG_CLASSES = range(151, 269)  # ImageNet-1k classes 151–268 are dog breeds
 
 def test_pixels_are_scaled_as_the_lite_models_expect(tmp_path):
     Image.new("RGB", (40, 30), (255, 0, 128)).save(tmp_path / "a.png")
-    x = EfficientNetLite0(image_size=64).load(str(tmp_path / "a.png"))
-    assert x.shape == (3, 64, 64)
-    np.testing.assert_allclose(x[:, 10, 10], [1.0, -1.0, 128 / 255 * 2 - 1], atol=1e-6)
+    encoder = EfficientNetLite0(image_size=64)
+    x = encoder.collate([encoder.load(str(tmp_path / "a.png"))])
+    assert x.shape == (1, 3, 64, 64)
+    np.testing.assert_allclose(x[0, :, 10, 10], [1.0, -1.0, 128 / 255 * 2 - 1], atol=1e-6)
 
 
 def test_imagenet_top5_on_real_dog_photos(data_root):

@@ -27,13 +27,14 @@ from torch import nn
 
 from cmhash.encoders.base import EncodedBatch, Encoder, file_sha256
 from cmhash.encoders.hugging_face import offline
-from cmhash.encoders.images import read_image
+from cmhash.encoders.images import read_image, to_unit_range
 from cmhash.encoders.text import check_text
 from cmhash.errors import InputError
 from cmhash.utils.validation import check_file
 
-CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)
-CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)
+#: CLIP's pixel mean and standard deviation per channel, shaped (2, 3, 1, 1)
+CLIP_MEAN_STD = torch.tensor([[0.48145466, 0.4578275, 0.40821073],
+                              [0.26862954, 0.26130258, 0.27577711]]).reshape(2, 3, 1, 1)
 #: entries of some OpenAI state dicts that are settings, not weights
 OPENAI_SETTINGS = ("input_resolution", "context_length", "vocab_size")
 
@@ -249,11 +250,10 @@ class ClipImage(_ClipEncoder):
                                  "CLIP mean/std"}
 
     def load(self, item: str) -> np.ndarray:
-        pixels = read_image(item, self.image_size)
-        return (pixels - CLIP_MEAN[:, None, None]) / CLIP_STD[:, None, None]
+        return read_image(item, self.image_size)
 
     def collate(self, loaded: list[np.ndarray]) -> torch.Tensor:
-        return torch.from_numpy(np.stack(loaded))
+        return (to_unit_range(loaded) - CLIP_MEAN_STD[0]) / CLIP_MEAN_STD[1]
 
     def encode_loaded(self, batch: torch.Tensor) -> EncodedBatch:
         model, _ = self._backbone()

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from cmhash.encoders.base import EncodedBatch, Encoder, file_sha256
-from cmhash.encoders.images import read_image
+from cmhash.encoders.images import read_image, to_unit_range
 from cmhash.errors import InputError
 from cmhash.utils.validation import check_file
 
@@ -100,10 +100,10 @@ class EfficientNetLite0(Encoder):
                 "outputs": "mean of final feature map; final feature map tokens"}
 
     def load(self, item: str) -> np.ndarray:
-        return read_image(item, self.image_size) * 2.0 - 1.0  # (x/255 − 0.5)/0.5
+        return read_image(item, self.image_size)
 
     def collate(self, loaded: list[np.ndarray]) -> torch.Tensor:
-        return torch.from_numpy(np.stack(loaded))
+        return to_unit_range(loaded).mul_(2.0).sub_(1.0)  # (x/255 − 0.5)/0.5
 
     def _network(self) -> Any:
         if self._model is None:
