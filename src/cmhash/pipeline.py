@@ -3,8 +3,13 @@
 A run folder holds ``config.json`` (everything needed to repeat the run: method, parameters,
 dataset, protocol, seeds, split sizes, cmhash version), and per code length ``codes_<bits>.npz``
 (query and database codes with labels), ``report_<bits>.json`` (metrics and curves),
-``pr_<bits>.png`` and ``p_at_k_<bits>.png``, then ``summary.json`` with one row per code length.
-Every file is written atomically.
+``pr_<bits>.png`` and ``p_at_k_<bits>.png``, the trained model ``model_<bits>.npz|.pt``, for deep
+methods ``train_<bits>/`` (checkpoints and the per-epoch log), then ``summary.json`` with one row
+per code length.  Every file is written atomically.
+
+Deep methods select their epoch on a validation split carved from the training pairs
+(``validation_size`` pairs, by default 10 % of them, at most 2,000); the test queries are only
+used for the final evaluation.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from cmhash.codes import CodeSet, save_code_set
-from cmhash.data import Split, load_dataset, make_split
-from cmhash.encoders import feature_matrix
-from cmhash.methods import create_method
+from cmhash.data import PairedDataset, Split, carve_validation, load_dataset, make_split
+from cmhash.encoders import feature_matrix, glove50_vectors, parse_encoder_spec
+from cmhash.methods import FitContext, HashingMethod, create_method
 from cmhash.metrics import (
     DEFAULT_CURVE_DEPTHS,
     DEFAULT_METRICS,
@@ -46,6 +51,8 @@ class RunConfig:
     image_feature: str | None = None
     text_feature: str | None = None
     cache_dir: str | None = None
+    validation_size: int | None = None
+    resume: bool = False
     metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
     directions: list[str] = field(default_factory=lambda: ["i2t", "t2i"])
 
@@ -60,45 +67,83 @@ def _without_invalid_pairs(split: Split, valid: np.ndarray) -> tuple[Split, int]
                  database_contains_train=split.database_contains_train), int((~valid).sum())
 
 
+def _validation_size(config: RunConfig, method: HashingMethod, n_train: int) -> int:
+    if not method.uses_validation:
+        return 0
+    if config.validation_size is not None:
+        return config.validation_size
+    return min(2000, n_train // 10)
+
+
+def _word_vectors(dataset: PairedDataset, text_feature: str | None,
+                  method: HashingMethod) -> tuple[np.ndarray | None, str]:
+    """Vectors for the BoW columns, if the method uses them and the text feature is the BoW."""
+    is_bow = text_feature in (None, "bow") or (
+        text_feature is not None and parse_encoder_spec(text_feature)[0] == "bow")
+    if not method.uses_word_vectors or not is_bow or dataset.vocabulary is None:
+        return None, "none"
+    if dataset.vocabulary_vectors is not None:
+        return dataset.vocabulary_vectors, "shipped with the dataset"
+    vectors = glove50_vectors(dataset.vocabulary)
+    return vectors.matrix, f"GloVe 6B 50-d, coverage {vectors.coverage:.3f}"
+
+
 def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = None,
         log: Any = print) -> dict[str, Any]:
     """Carry out ``config``; return the summary (also written to ``out_dir/summary.json``)."""
     out_dir = Path(out_dir)
     for bits in config.bits:
         check_bits(bits)
-    create_method(config.method, **config.params)  # unknown method or parameter: fail early
+    probe = create_method(config.method, **config.params)  # unknown method/parameter: fail early
     dataset = load_dataset(config.dataset, data_root)
     split = make_split(dataset, config.protocol, config.split_seed)
     labels = dataset.require_labels("evaluation")
     image, image_valid = feature_matrix(dataset, "image", config.image_feature, config.cache_dir)
     text, text_valid = feature_matrix(dataset, "text", config.text_feature, config.cache_dir)
     split, dropped = _without_invalid_pairs(split, image_valid & text_valid)
+    n_validation = _validation_size(config, probe, len(split.train))
+    fit_rows, validation_rows = (carve_validation(split.train, n_validation, config.seed)
+                                 if n_validation else (split.train, split.train[:0]))
+    word_vectors, word_vector_source = _word_vectors(dataset, config.text_feature, probe)
     write_json(out_dir / "config.json", {
         **asdict(config), "cmhash_version": __version__, "split": split.to_dict(),
-        "pairs_dropped_unreadable": dropped,
+        "validation": {"pairs": n_validation, "carved_from": "train", "seed": config.seed},
+        "pairs_dropped_unreadable": dropped, "word_vectors": word_vector_source,
         "image_feature_shape": list(image.shape), "text_feature_shape": list(text.shape)})
 
     rows = []
     for bits in config.bits:
         method = create_method(config.method, bits=bits, random_state=config.seed,
                                **config.params)
+        context = FitContext(
+            validation=(image[validation_rows], text[validation_rows],
+                        labels[validation_rows]) if n_validation else None,
+            word_vectors=word_vectors, workdir=out_dir / f"train_{bits}",
+            resume=config.resume, progress=True)
         started = time.perf_counter()
-        method.fit(image[split.train], text[split.train], labels[split.train])
+        method.fit(image[fit_rows], text[fit_rows], labels[fit_rows], context)
         train_seconds = time.perf_counter() - started
+        method.save(out_dir / f"model_{bits}{method.file_suffix}")
+        database_image, database_text = method.database_codes(image[split.database],
+                                                               text[split.database])
         code_set = CodeSet(
             labels[split.query], labels[split.database],
             method.encode_image(image[split.query]), method.encode_text(text[split.query]),
-            method.encode_image(image[split.database]), method.encode_text(text[split.database]))
+            database_image, database_text)
         save_code_set(out_dir / f"codes_{bits}.npz", code_set)
         report = evaluate_code_set(code_set, tuple(config.metrics), tuple(config.directions),
                                    DEFAULT_CURVE_DEPTHS)
         report |= {"method": config.method, "dataset": config.dataset,
-                   "protocol": config.protocol, "train_seconds": round(train_seconds, 3)}
+                   "protocol": config.protocol, "train_seconds": round(train_seconds, 3),
+                   "database_codes": getattr(method, "database", "standard"),
+                   "selected_epoch": getattr(method, "best_epoch_", None),
+                   "epochs_trained": len(getattr(method, "history_", []))}
         write_json(out_dir / f"report_{bits}.json", report)
         title = f"{config.method} on {config.dataset}, {bits} bits"
         plot_pr_curve(report, out_dir / f"pr_{bits}.png", title)
         plot_precision_at_k(report, out_dir / f"p_at_k_{bits}.png", title)
-        row = {"bits": bits, "train_seconds": round(train_seconds, 3)}
+        row = {"bits": bits, "train_seconds": round(train_seconds, 3),
+               "epochs": report["epochs_trained"]}
         for direction, result in report["directions"].items():
             row |= {f"{direction} {name}": value for name, value in result["metrics"].items()}
         rows.append(row)

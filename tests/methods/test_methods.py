@@ -28,11 +28,24 @@ def _fit(name, toy, **params):
         image[:160], text[:160], labels[:160])
 
 
+#: small settings so that every registered method trains in seconds
+QUICK = {
+    "cca_itq": {"n_anchors": 100},
+    "ridge_hash": {"n_anchors": 100},
+    "random": {},
+    "hmah": {"teacher_epochs": 2, "student_epochs": 2, "batch_size": 64},
+    "dadh": {"hidden": 64, "epochs": 2, "batch_size": 32},
+}
+
+
+def test_every_method_has_quick_settings():
+    assert set(QUICK) == set(list_methods())
+
+
 @pytest.mark.parametrize("name", list_methods())
 def test_contract(name, toy, tmp_path):
     image, text, labels = toy
-    method = create_method(name, bits=16, random_state=3, n_anchors=100) if name != "random" \
-        else create_method(name, bits=16, random_state=3)
+    method = create_method(name, bits=16, random_state=3, **QUICK[name])
     with pytest.raises(NotFittedError):
         method.encode_image(image)
     method.fit(image[:160], text[:160], labels[:160])
@@ -41,7 +54,7 @@ def test_contract(name, toy, tmp_path):
     assert method.encode_text(text[160:]).packed.shape == (80, 2)
     again = clone(method).fit(image[:160], text[:160], labels[:160])
     np.testing.assert_array_equal(again.encode_image(image[160:]).packed, codes.packed)
-    restored = load_method(method.save(tmp_path / "m.npz"))
+    restored = load_method(method.save(tmp_path / f"m{method.file_suffix}"))
     np.testing.assert_array_equal(restored.encode_image(image[160:]).packed, codes.packed)
     assert clone(method).set_params(bits=32).get_params()["bits"] == 32
 

@@ -112,3 +112,14 @@ def make_split(dataset: PairedDataset, protocol: str, seed: int | None = None) -
         raise InputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}, "
                          "random:query=Q,train=T")
     return PROTOCOLS[protocol](dataset, seed)
+
+
+def carve_validation(train: np.ndarray, n_validation: int,
+                     seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fit rows, validation rows): ``n_validation`` training pairs held out at random for
+    model selection; the test queries are never used for it."""
+    if not 0 < n_validation < len(train):
+        raise InputError(f"validation size must be between 1 and {len(train) - 1}, "
+                         f"got {n_validation}")
+    order = np.random.RandomState(seed).permutation(len(train))
+    return np.sort(train[order[n_validation:]]), np.sort(train[order[:n_validation]])

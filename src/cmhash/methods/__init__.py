@@ -9,13 +9,18 @@ from typing import Any
 import numpy as np
 
 from cmhash.errors import InputError
-from cmhash.methods.base import HashingMethod, clone
+from cmhash.methods.base import FitContext, HashingMethod, clone
 from cmhash.methods.cca_itq import CCAITQ
+from cmhash.methods.dadh import DADH
+from cmhash.methods.hmah import HMAH
 from cmhash.methods.random_codes import RandomCodes
 from cmhash.methods.ridge_hash import RidgeHash
+from cmhash.methods.torch_base import TorchHashingMethod
+from cmhash.training import read_checkpoint
 from cmhash.utils.validation import check_file
 
-METHODS: dict[str, type[HashingMethod]] = {m.name: m for m in (CCAITQ, RidgeHash, RandomCodes)}
+METHODS: dict[str, type[HashingMethod]] = {
+    m.name: m for m in (CCAITQ, RidgeHash, RandomCodes, HMAH, DADH)}
 
 
 def list_methods() -> list[str]:
@@ -35,8 +40,10 @@ def create_method(name: str, **params: Any) -> HashingMethod:
 
 
 def load_method(path: str | Path) -> HashingMethod:
-    """Restore a method written by :meth:`HashingMethod.save`."""
+    """Restore a method written by :meth:`HashingMethod.save` (``.npz`` or ``.pt``)."""
     path = check_file(path, "saved method")
+    if path.suffix == ".pt":
+        return _load_torch_method(path)
     try:
         with np.load(path, allow_pickle=False) as f:
             header = json.loads(str(f["header"]))
@@ -53,4 +60,15 @@ def load_method(path: str | Path) -> HashingMethod:
     return method
 
 
-__all__ = ["METHODS", "HashingMethod", "clone", "create_method", "list_methods", "load_method"]
+__all__ = ["METHODS", "FitContext", "HashingMethod", "TorchHashingMethod", "clone",
+           "create_method", "list_methods", "load_method"]
+
+
+def _load_torch_method(path: Path) -> HashingMethod:
+    content = read_checkpoint(path)
+    header = content["header"]
+    method = create_method(header["method"], **header["params"])
+    if not isinstance(method, TorchHashingMethod):
+        raise InputError(f"{path}: method {header['method']!r} is not saved as .pt")
+    method.restore(header, content["model"])
+    return method

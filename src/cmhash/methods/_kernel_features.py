@@ -12,7 +12,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 from cmhash.errors import InputError
-from cmhash.methods.base import HashingMethod
+from cmhash.methods.base import FitContext, HashingMethod
 
 
 def fit_kernel_map(x: np.ndarray, n_anchors: int,
@@ -51,7 +51,8 @@ class KernelLinearHash(HashingMethod):
             raise InputError(f"{self.name}: n_anchors must be an integer ≥ bits ({self.bits}), "
                              f"got {self.n_anchors!r}")
 
-    def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None) -> None:
+    def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None,
+             context: FitContext) -> None:
         rng = np.random.default_rng(self.random_state)
         phi = {}
         for modality, x in (("image", image), ("text", text)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,6 +25,27 @@ from cmhash.utils.atomic import write_atomic
 from cmhash.utils.validation import check_bits, check_features, check_labels
 
 
+@dataclass
+class FitContext:
+    """What ``fit`` may be given besides the training pairs.
+
+    Attributes
+    ----------
+    validation : (image, text, labels) of validation queries carved from the training pairs,
+        scored against the training pairs after every epoch to select the best epoch.
+    word_vectors : (d_text, d_word) vectors of the text features' words (BoW columns).
+    workdir : folder for checkpoints and the training log.
+    resume : continue from ``workdir``'s checkpoint.
+    progress : show progress bars.
+    """
+
+    validation: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    word_vectors: np.ndarray | None = None
+    workdir: Path | None = None
+    resume: bool = False
+    progress: bool = False
+
+
 class HashingMethod:
     """Base class of every method; subclasses implement ``_fit`` and ``_project``."""
 
@@ -33,6 +55,12 @@ class HashingMethod:
     requires_labels: ClassVar[bool] = False
     #: names of the learned ndarray attributes that ``save`` writes
     learned_arrays: ClassVar[tuple[str, ...]] = ()
+    #: whether ``fit`` uses word vectors of the text features (see :class:`FitContext`)
+    uses_word_vectors: ClassVar[bool] = False
+    #: whether the method selects its epoch on a validation split
+    uses_validation: ClassVar[bool] = False
+    #: file suffix of ``save``
+    file_suffix: ClassVar[str] = ".npz"
 
     def __init__(self, bits: int = 64, *, random_state: int | None = None) -> None:
         self.bits = bits
@@ -61,8 +89,8 @@ class HashingMethod:
         check_bits(self.bits)
 
     # -- learning and encoding --------------------------------------------------------------
-    def fit(self, image: np.ndarray, text: np.ndarray,
-            labels: np.ndarray | None = None) -> HashingMethod:
+    def fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None = None,
+            context: FitContext | None = None) -> HashingMethod:
         """Learn from aligned training pairs.
 
         Parameters
@@ -70,6 +98,7 @@ class HashingMethod:
         image : ndarray of shape (n, d_image)
         text : ndarray of shape (n, d_text)
         labels : ndarray of shape (n, n_labels), multi-hot; required by supervised methods.
+        context : validation split, word vectors, checkpoint folder (see :class:`FitContext`).
         """
         self._validate_params()
         image = check_features(image, "training image features")
@@ -82,11 +111,12 @@ class HashingMethod:
             if len(empty):
                 raise InputError(f"method {self.name!r}: training label row {empty[0]} is all "
                                  f"zeros ({len(empty)} such rows)")
-        self._fit(image, text, labels)
+        self._fit(image, text, labels, context or FitContext())
         self.is_fitted_ = True
         return self
 
-    def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None) -> None:
+    def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None,
+             context: FitContext) -> None:
         raise NotImplementedError
 
     def _project(self, x: np.ndarray, modality: str) -> np.ndarray:
@@ -107,11 +137,14 @@ class HashingMethod:
         """Codes of text feature rows (n, d_text)."""
         return self._encode(x, "text")
 
+    def database_codes(self, image: np.ndarray, text: np.ndarray) -> tuple[Codes, Codes]:
+        """(image codes, text codes) of database pairs; each modality encoded on its own."""
+        return self.encode_image(image), self.encode_text(text)
+
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write parameters and learned arrays to one ``.npz`` file, atomically."""
-        if not getattr(self, "is_fitted_", False):
-            raise NotFittedError(f"method {self.name!r} must be fitted before saving")
+        self._check_save(path)
         header = json.dumps({"method": self.name, "params": self.get_params()})
         arrays = {name: getattr(self, name) for name in self.learned_arrays}
 
@@ -120,6 +153,14 @@ class HashingMethod:
                 np.savez(f, header=np.array(header), **arrays)
 
         return write_atomic(path, write)
+
+
+    def _check_save(self, path: str | Path) -> None:
+        if not getattr(self, "is_fitted_", False):
+            raise NotFittedError(f"method {self.name!r} must be fitted before saving")
+        if Path(path).suffix != self.file_suffix:
+            raise InputError(f"method {self.name!r} saves to a {self.file_suffix} file, "
+                             f"got {path}")
 
 
 def clone(method: HashingMethod) -> HashingMethod:

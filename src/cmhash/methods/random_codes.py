@@ -17,7 +17,7 @@ class RandomCodes(HashingMethod):
 
     name = "random"
 
-    def _fit(self, image, text, labels):
+    def _fit(self, image, text, labels, context):
         pass
 
     def _project(self, x: np.ndarray, modality: str) -> np.ndarray:

@@ -1,0 +1,215 @@
+"""DADH — Deep Adversarial Discrete Hashing (ICMR 2020), as its authors' current code defines it.
+
+Generator: per modality an MLP d → H → H/2 → H/4 (BN, ReLU, optional Dropout 0.5; H =
+``hidden`` = 8192 gives the paper's 8192 → 4096 → 2048) to features f, then Linear(H/4 → K) + tanh
+to codes h.  Discriminators (Kaiming-normal weights, zero bias, logits): D_f on features
+(H/4 → H/8 → H/16 → 1, i.e. 2048 → 1024 → 512 → 1) and D_h on codes (K → 512 → 1).
+
+Per batch (image = "real", text = "fake"; σ the sigmoid):
+  1. D_f step: −γ mean log σ(D_f(f_i)) − γ mean log(1 − σ(D_f(f_t))) + 10·GP(f_i, f_t)
+  2. D_h step: the same on h_i, h_t
+  3. G step:  α (T(h_i→h_t) + T(h_t→h_i)) + β' (‖B_batch − h_i‖² + ‖B_batch − h_t‖²)
+              + γ (−mean log σ(D_f(f_t)) − mean log σ(D_h(h̃_t))),  h̃_t = tanh(W_T sg(f_t) + b)
+     T is the cosine triplet of :mod:`cmhash.losses.triplet`; ‖·‖² are sums over the batch.
+Epoch end: B ← sign(L P + ½ μ (H_i + H_t)), P = (LᵀL + λI)⁻¹ Lᵀ B, with H_i, H_t the codes of all
+training pairs stored during the epoch (:mod:`cmhash.losses.discrete`).
+Generator LR ← max(0.8 · LR, 1e-6) after every epoch with epoch % 100 == 0 (0-based; as the code).
+
+Behaviour of the authors' code kept behind named options (their defaults):
+  * ``beta_offset = 0.1``: the code adds 0.1 to ``beta`` at start, so β' = β + 0.1 = 1.1;
+  * ``weighted_triplet = None``: the NDCG gains and the constant c = 10 (β γ + 0.1)² (= 12.1)
+    weight the triplet only when α == 10, as the code does; True / False force it on / off.
+Image features are standardised by one scalar mean and standard deviation (the authors take them
+over all splits; here over the training pairs, so the test features stay unseen).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from cmhash.losses.discrete import discrete_code_update
+from cmhash.losses.gan import (
+    gradient_penalty,
+    logistic_discriminator_loss,
+    logistic_generator_loss,
+)
+from cmhash.losses.triplet import cosine_triplet_loss
+from cmhash.methods.torch_base import TorchHashingMethod
+from cmhash.nn import mlp_stack
+from cmhash.training import Phase
+
+GRADIENT_PENALTY_WEIGHT = 10.0
+
+
+def _kaiming(module: nn.Module) -> nn.Module:
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.kaiming_normal_(layer.weight)
+            nn.init.zeros_(layer.bias)
+    return module
+
+
+class Generator(nn.Module):
+    """Feature MLPs and hash layers of both modalities."""
+
+    def __init__(self, image_dim: int, text_dim: int, hidden: int, bits: int,
+                 dropout: bool) -> None:
+        super().__init__()
+        widths = [hidden, hidden // 2, hidden // 4]
+        rate = 0.5 if dropout else 0.0
+        self.image = mlp_stack([image_dim, *widths], "relu", rate)
+        self.text = mlp_stack([text_dim, *widths], "relu", rate)
+        self.image_hash = nn.Linear(widths[-1], bits)
+        self.text_hash = nn.Linear(widths[-1], bits)
+
+
+class DADH(TorchHashingMethod):
+    """DADH with the authors' MIRFlickr defaults (see the module docstring)."""
+
+    name = "dadh"
+    optimizer_names = ("generator_optimizer_", "feature_d_optimizer_", "hash_d_optimizer_")
+
+    def __init__(self, bits: int = 64, *, hidden: int = 8192, epochs: int = 300,
+                 batch_size: int = 128, lr: float = 5e-5, alpha: float = 10.0,
+                 beta: float = 1.0, gamma: float = 1.0, beta_offset: float = 0.1,
+                 weighted_triplet: bool | None = None, margin: float = 0.4, lam: float = 1.0,
+                 mu: float = 1e-5, dropout: bool = False, lr_decay_every: int = 100,
+                 lr_decay: float = 0.8, lr_floor: float = 1e-6,
+                 per_sample_penalty: bool = False, device: str = "cpu",
+                 random_state: int | None = None) -> None:
+        super().__init__(bits, device=device, random_state=random_state)
+        self.hidden = hidden
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.beta_offset = beta_offset
+        self.weighted_triplet = weighted_triplet
+        self.margin = margin
+        self.lam = lam
+        self.mu = mu
+        self.dropout = dropout
+        self.lr_decay_every = lr_decay_every
+        self.lr_decay = lr_decay
+        self.lr_floor = lr_floor
+        self.per_sample_penalty = per_sample_penalty
+
+    @property
+    def triplet_weight(self) -> float | None:
+        """c = 10 (β γ + 0.1)² when the triplet is weighted, else None."""
+        weighted = self.alpha == 10 if self.weighted_triplet is None else self.weighted_triplet
+        return 10 * (self.beta * self.gamma + 0.1) ** 2 if weighted else None
+
+    # -- networks -----------------------------------------------------------------------------
+    def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
+        device = self.torch_device_
+        feature = self.hidden // 4
+        self.generator_ = Generator(dims["image"], dims["text"], self.hidden, self.bits,
+                                    self.dropout).to(device)
+        self.feature_d_ = _kaiming(nn.Sequential(
+            nn.Linear(feature, feature // 2), nn.ReLU(), nn.Linear(feature // 2, feature // 4),
+            nn.ReLU(), nn.Linear(feature // 4, 1))).to(device)
+        self.hash_d_ = _kaiming(nn.Sequential(nn.Linear(self.bits, 512), nn.ReLU(),
+                                              nn.Linear(512, 1))).to(device)
+        self.generator_optimizer_ = torch.optim.Adam(self.generator_.parameters(), lr=self.lr,
+                                                     weight_decay=5e-4)
+        self.feature_d_optimizer_ = torch.optim.Adam(self.feature_d_.parameters(), lr=self.lr,
+                                                     betas=(0.5, 0.9), weight_decay=1e-4)
+        self.hash_d_optimizer_ = torch.optim.Adam(self.hash_d_.parameters(), lr=self.lr,
+                                                  betas=(0.5, 0.9), weight_decay=1e-4)
+        self.standardize_ = torch.tensor([0.0, 1.0], device=device)
+        self.codes_ = torch.zeros(0, self.bits, device=device)
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator_, "feature_d": self.feature_d_,
+                "hash_d": self.hash_d_}
+
+    def model_state(self) -> dict[str, Any]:
+        return {**super().model_state(), "standardize": self.standardize_}
+
+    def load_model_state(self, state: dict[str, Any]) -> None:
+        super().load_model_state({k: v for k, v in state.items() if k != "standardize"})
+        self.standardize_ = state["standardize"].to(self.torch_device_)
+
+    def buffers(self) -> dict[str, torch.Tensor]:
+        return {"codes": self.codes_, "image_codes": self.image_codes_,
+                "text_codes": self.text_codes_}
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        for name, value in state["buffers"].items():
+            setattr(self, f"{name}_", value.to(self.torch_device_))
+        super().load_training_state({**state, "buffers": {}})
+
+    # -- training -----------------------------------------------------------------------------
+    def phases(self) -> list[Phase]:
+        return [Phase("dadh", self.epochs, self.batch_size, self._step,
+                      on_start=self._start, on_epoch_end=self._epoch_end)]
+
+    def _start(self) -> None:
+        self.standardize_ = torch.stack([self.image_.mean(), self.image_.std()])
+        n = len(self.image_)
+        self.codes_ = torch.sign(torch.randn(n, self.bits, device=self.torch_device_))
+        self.image_codes_ = torch.zeros(n, self.bits, device=self.torch_device_)
+        self.text_codes_ = torch.zeros(n, self.bits, device=self.torch_device_)
+
+    def _features(self, x: torch.Tensor, modality: str) -> torch.Tensor:
+        g = self.generator_
+        if modality == "image":
+            return g.image((x - self.standardize_[0]) / self.standardize_[1])
+        return g.text(x)
+
+    def _step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
+        g = self.generator_
+        g.train()
+        labels = self.labels_[rows]
+        f_image = self._features(self.image_[rows], "image")
+        f_text = self._features(self.text_[rows], "text")
+        h_image, h_text = torch.tanh(g.image_hash(f_image)), torch.tanh(g.text_hash(f_text))
+        self.image_codes_[rows] = h_image.detach()
+        self.text_codes_[rows] = h_text.detach()
+
+        d_terms = {}
+        for name, critic, optimizer, real, fake in (
+                ("d_feature", self.feature_d_, self.feature_d_optimizer_, f_image, f_text),
+                ("d_hash", self.hash_d_, self.hash_d_optimizer_, h_image, h_text)):
+            loss = logistic_discriminator_loss(critic(real.detach()), critic(fake.detach()),
+                                               self.gamma) + GRADIENT_PENALTY_WEIGHT * \
+                gradient_penalty(critic, real, fake, per_sample=self.per_sample_penalty)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            d_terms[name] = loss.item()
+
+        weight = self.triplet_weight
+        triplet = (cosine_triplet_loss(h_image, h_text, labels, self.margin, weight)
+                   + cosine_triplet_loss(h_text, h_image, labels, self.margin, weight))
+        codes = self.codes_[rows]
+        quantization = ((codes - h_image) ** 2).sum() + ((codes - h_text) ** 2).sum()
+        h_text_detached = torch.tanh(g.text_hash(f_text.detach()))
+        adversarial = logistic_generator_loss(self.feature_d_(f_text)) + \
+            logistic_generator_loss(self.hash_d_(h_text_detached))
+        loss = (self.alpha * triplet + (self.beta + self.beta_offset) * quantization
+                + self.gamma * adversarial)
+        self.generator_optimizer_.zero_grad()
+        loss.backward()
+        self.generator_optimizer_.step()
+        return {**d_terms, "triplet": triplet.item(), "quantization": quantization.item(),
+                "adversarial": adversarial.item()}
+
+    def _epoch_end(self, epoch: int) -> None:
+        self.codes_ = discrete_code_update(self.labels_, self.codes_, self.image_codes_,
+                                           self.text_codes_, self.lam, self.mu)
+        if epoch % self.lr_decay_every == 0:
+            for group in self.generator_optimizer_.param_groups:
+                group["lr"] = max(group["lr"] * self.lr_decay, self.lr_floor)
+
+    # -- encoding -----------------------------------------------------------------------------
+    def _forward(self, x: torch.Tensor, modality: str) -> torch.Tensor:
+        head = self.generator_.image_hash if modality == "image" else self.generator_.text_hash
+        return torch.tanh(head(self._features(x, modality)))

@@ -1,0 +1,148 @@
+"""Base of the deep methods: networks in PyTorch, trained by :func:`cmhash.training.train`.
+
+A subclass builds its networks from the input widths (``_build``), describes its training as
+phases (``phases``), names its networks and buffers (``networks``, ``buffers``) and projects
+features to real-valued codes (``_forward``).  This base owns the rest: tensors on the chosen
+device, validation scoring, encoding in batches under ``no_grad``, and saving to one ``.pt``
+file (read back with ``weights_only=True``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from cmhash.codes import Codes
+from cmhash.errors import InputError
+from cmhash.methods.base import FitContext, HashingMethod
+from cmhash.metrics import mean_average_precision
+from cmhash.training import Phase, save_checkpoint, train
+
+ENCODE_BATCH = 4096
+
+
+class TorchHashingMethod(HashingMethod):
+    """A supervised deep hashing method (see the module docstring)."""
+
+    requires_labels = True
+    uses_validation = True
+    file_suffix = ".pt"
+    #: names of the optimiser attributes that checkpoints hold
+    optimizer_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, bits: int = 64, *, device: str = "cpu",
+                 random_state: int | None = None) -> None:
+        super().__init__(bits, random_state=random_state)
+        self.device = device
+
+    # -- what a subclass provides -------------------------------------------------------------
+    def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
+        """Create the networks (and optimisers) for the input widths in ``dims``."""
+        raise NotImplementedError
+
+    def networks(self) -> dict[str, nn.Module]:
+        """The trained modules by name."""
+        raise NotImplementedError
+
+    def buffers(self) -> dict[str, torch.Tensor]:
+        """Training-time tensors that a resumed run needs (memory banks, stored codes)."""
+        return {}
+
+    def phases(self) -> list[Phase]:
+        raise NotImplementedError
+
+    def _forward(self, x: torch.Tensor, modality: str) -> torch.Tensor:
+        """Real-valued codes (n, bits) of a batch, networks in eval mode."""
+        raise NotImplementedError
+
+    # -- fitting ------------------------------------------------------------------------------
+    def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None,
+             context: FitContext) -> None:
+        self.torch_device_ = torch.device(self.device)
+        self.dims_ = {"image": image.shape[1], "text": text.shape[1], "labels": labels.shape[1]}
+        torch.manual_seed(self.random_state or 0)  # network initialisation
+        self._build(self.dims_, context.word_vectors)
+        self.image_ = self._tensor(image)
+        self.text_ = self._tensor(text)
+        self.labels_ = self._tensor(labels)
+        self.validation_ = context.validation
+        if context.workdir is not None:
+            Path(context.workdir).mkdir(parents=True, exist_ok=True)
+        result = train(self, len(image), seed=self.random_state or 0,
+                       header={"method": self.name, "bits": self.bits},
+                       workdir=context.workdir, resume=context.resume,
+                       progress=context.progress, has_validation=context.validation is not None)
+        self.history_ = result.history
+        self.best_epoch_ = result.best_epoch
+        del self.image_, self.text_, self.labels_
+
+    def _tensor(self, x: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.asarray(x), dtype=torch.float32, device=self.torch_device_)
+
+    def validation_scores(self) -> dict[str, float]:
+        """mAP of validation queries against the training pairs, both directions."""
+        image, text, labels = self.validation_
+        db_image, db_text = (self.image_.cpu().numpy(), self.text_.cpu().numpy())
+        db_labels = self.labels_.cpu().numpy()
+        i2t = mean_average_precision(self._codes(image, "image"), self._codes(db_text, "text"),
+                                     labels, db_labels)
+        t2i = mean_average_precision(self._codes(text, "text"), self._codes(db_image, "image"),
+                                     labels, db_labels)
+        return {"i2t_map": i2t, "t2i_map": t2i, "score": (i2t + t2i) / 2}
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def model_state(self) -> dict[str, Any]:
+        return {name: net.state_dict() for name, net in self.networks().items()}
+
+    def load_model_state(self, state: dict[str, Any]) -> None:
+        for name, net in self.networks().items():
+            net.load_state_dict(state[name])
+
+    def training_state(self) -> dict[str, Any]:
+        return {"model": self.model_state(), "buffers": dict(self.buffers()),
+                "optimizers": {n: getattr(self, n).state_dict() for n in self.optimizer_names}}
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        self.load_model_state(state["model"])
+        for name, value in state["buffers"].items():
+            self.buffers()[name].copy_(value)
+        for name in self.optimizer_names:
+            getattr(self, name).load_state_dict(state["optimizers"][name])
+
+    # -- encoding -----------------------------------------------------------------------------
+    def _project(self, x: np.ndarray, modality: str) -> np.ndarray:
+        if x.shape[1] != self.dims_[modality]:
+            raise InputError(f"{modality} features have {x.shape[1]} columns, the model was "
+                             f"fitted on {self.dims_[modality]}")
+        for net in self.networks().values():
+            net.eval()
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, len(x), ENCODE_BATCH):
+                batch = torch.as_tensor(x[start:start + ENCODE_BATCH], dtype=torch.float32,
+                                        device=torch.device(self.device))
+                outputs.append(self._forward(batch, modality).cpu().numpy())
+        return np.concatenate(outputs) if outputs else np.zeros((0, self.bits))
+
+    def _codes(self, x: np.ndarray, modality: str) -> Codes:
+        return Codes.from_real(self._project(np.asarray(x, np.float32), modality))
+
+    # -- persistence --------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Parameters, input widths and networks in one ``.pt`` file, atomically."""
+        self._check_save(path)
+        header = {"method": self.name, "bits": self.bits, "params": self.get_params(),
+                  "dims": self.dims_}
+        return save_checkpoint(path, header, {"model": self.model_state()})
+
+    def restore(self, header: dict[str, Any], model: dict[str, Any]) -> None:
+        """Rebuild the networks from a saved file's header and load their weights."""
+        self.dims_ = dict(header["dims"])
+        self.torch_device_ = torch.device(self.device)
+        self._build(self.dims_, None)
+        self.load_model_state(model)
+        self.is_fitted_ = True

@@ -1,0 +1,194 @@
+"""The method-agnostic training loop.
+
+A method describes its training as a list of :class:`Phase` objects (HMAH: teacher, then
+students; DADH: one phase) and implements :class:`Trainable`; :func:`train` owns everything
+else: batch order from one seeded generator, the progress bar with the loss terms, validation
+after every epoch with the best epoch kept, an atomic checkpoint after every epoch, a JSON-lines
+log, and ``resume``, which continues a killed run from its last checkpoint to the same result
+as an uninterrupted run (same seed, CPU).
+
+Files in ``workdir``: ``checkpoint.pt`` (everything needed to continue), ``best.pt`` (the
+method's state at the best validation epoch of the last validated phase), ``train_log.jsonl``
+(one line per epoch: phase, epoch, mean loss terms, validation scores, seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from tqdm import tqdm
+
+from cmhash.training.checkpoint import load_checkpoint, save_checkpoint
+from cmhash.training.seeding import seed_everything
+from cmhash.utils.atomic import write_atomic
+
+
+@dataclass
+class Phase:
+    """One stage of training.
+
+    Attributes
+    ----------
+    name : str
+    epochs : int
+    batch_size : int
+    step : callable (batch row indices, epoch) → {loss term: value}
+        One optimisation step (or several, e.g. a GAN's D then G) on the given training rows.
+    shuffle : bool
+        Shuffle the rows every epoch (False: the rows in order, in fixed batches).
+    on_start : callable, optional
+        Called once when the phase begins (not again when a run resumes inside it).
+    on_epoch_start, on_epoch_end : callable (epoch), optional
+        Hooks, e.g. freezing BatchNorm from an epoch on, or a discrete code update.
+    validate : bool
+        Score the validation split after each epoch of this phase.
+    """
+
+    name: str
+    epochs: int
+    batch_size: int
+    step: Callable[[torch.Tensor, int], dict[str, float]]
+    shuffle: bool = True
+    on_start: Callable[[], None] | None = None
+    on_epoch_start: Callable[[int], None] | None = None
+    on_epoch_end: Callable[[int], None] | None = None
+    validate: bool = True
+
+
+class Trainable(Protocol):
+    """What :func:`train` needs from a method."""
+
+    def phases(self) -> list[Phase]: ...
+
+    def training_state(self) -> dict[str, Any]:
+        """Networks, optimisers and buffers (tensors and plain values only): all that a
+        resumed run needs."""
+
+    def load_training_state(self, state: dict[str, Any]) -> None: ...
+
+    def model_state(self) -> dict[str, Any]:
+        """What encoding needs (the networks); kept for the best epoch."""
+
+    def load_model_state(self, state: dict[str, Any]) -> None: ...
+
+    def validation_scores(self) -> dict[str, float]:
+        """Scores on the validation split; their ``"score"`` entry selects the best epoch."""
+
+
+@dataclass
+class TrainResult:
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch: dict[str, Any] | None = None
+
+
+def _mean_terms(totals: dict[str, float], count: int) -> dict[str, float]:
+    return {k: v / max(count, 1) for k, v in totals.items()}
+
+
+def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
+          workdir: str | Path | None = None, resume: bool = False,
+          progress: bool = True, has_validation: bool = True) -> TrainResult:
+    """Run every phase of ``task`` over ``n_train`` training rows; see the module docstring.
+
+    At the end the task holds the state of the best validation epoch of its last validated
+    phase (or of the last epoch when there is no validation split).
+    """
+    phases = task.phases()
+    shuffle = seed_everything(seed)
+    workdir = Path(workdir) if workdir is not None else None
+    loop = {"phase": 0, "epoch": 0, "history": [], "best": None}
+    best_state: dict[str, Any] | None = None
+    checkpoint = workdir / "checkpoint.pt" if workdir else None
+    if resume and checkpoint is not None and checkpoint.is_file():
+        saved = load_checkpoint(checkpoint, header["method"], header["bits"])
+        task.load_training_state(saved["task"])
+        loop = saved["loop"]
+        torch.set_rng_state(saved["rng"]["torch"])
+        shuffle.set_state(saved["rng"]["shuffle"])
+        if (workdir / "best.pt").is_file():
+            best_state = load_checkpoint(workdir / "best.pt", header["method"],
+                                         header["bits"])["model"]
+        _rewrite_log(workdir, loop["history"])
+    last_validated = max((i for i, p in enumerate(phases) if p.validate), default=-1)
+
+    while loop["phase"] < len(phases):
+        phase = phases[loop["phase"]]
+        if loop["epoch"] == 0 and phase.on_start is not None:
+            phase.on_start()
+        while loop["epoch"] < phase.epochs:
+            epoch = loop["epoch"]
+            started = time.perf_counter()
+            if phase.on_epoch_start is not None:
+                phase.on_epoch_start(epoch)
+            order = torch.randperm(n_train, generator=shuffle) if phase.shuffle \
+                else torch.arange(n_train)
+            totals: dict[str, float] = {}
+            batches = list(order.split(phase.batch_size))
+            bar = tqdm(batches, disable=not progress, leave=False, dynamic_ncols=True,
+                       desc=f"{phase.name} {epoch + 1}/{phase.epochs}")
+            for count, rows in enumerate(bar, 1):
+                for term, value in phase.step(rows, epoch).items():
+                    totals[term] = totals.get(term, 0.0) + float(value)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in _mean_terms(totals, count).items()})
+            bar.close()
+            if phase.on_epoch_end is not None:
+                phase.on_epoch_end(epoch)
+            record: dict[str, Any] = {"phase": phase.name, "epoch": epoch + 1,
+                                      "losses": _mean_terms(totals, len(batches))}
+            if phase.validate and has_validation:
+                record["validation"] = task.validation_scores()
+            record["seconds"] = round(time.perf_counter() - started, 3)
+            loop["history"].append(record)
+            loop["epoch"] += 1
+            if loop["phase"] == last_validated and "validation" in record and (
+                    loop["best"] is None
+                    or record["validation"]["score"] > loop["best"]["validation"]["score"]):
+                loop["best"] = record
+                best_state = _copy(task.model_state())
+                if workdir is not None:
+                    save_checkpoint(workdir / "best.pt", header, {"model": best_state})
+            if workdir is not None:
+                save_checkpoint(checkpoint, header, {
+                    "task": task.training_state(), "loop": loop,
+                    "rng": {"torch": torch.get_rng_state(), "shuffle": shuffle.get_state()}})
+                with (workdir / "train_log.jsonl").open("a") as log:
+                    log.write(json.dumps(record) + "\n")
+            if progress:
+                tqdm.write(_describe(record))
+        loop["phase"] += 1
+        loop["epoch"] = 0
+    if best_state is not None:
+        task.load_model_state(best_state)
+    return TrainResult(loop["history"], loop["best"])
+
+
+def _copy(state: Any) -> Any:
+    """A deep copy with every tensor cloned (a live state dict shares storage with the
+    parameters that go on training)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().clone()
+    if isinstance(state, dict):
+        return {k: _copy(v) for k, v in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(_copy(v) for v in state)
+    return state
+
+
+def _describe(record: dict[str, Any]) -> str:
+    losses = " ".join(f"{k}={v:.4g}" for k, v in record["losses"].items())
+    validation = " ".join(f"{k}={v:.4f}" for k, v in record.get("validation", {}).items())
+    return (f"{record['phase']} epoch {record['epoch']}: {losses}"
+            + (f" | validation {validation}" if validation else "")
+            + f" ({record['seconds']:.1f} s)")
+
+
+def _rewrite_log(workdir: Path, history: list[dict[str, Any]]) -> None:
+    """The log as of the checkpoint (drops an epoch logged after it, if any)."""
+    text = "".join(json.dumps(record) + "\n" for record in history)
+    write_atomic(workdir / "train_log.jsonl", lambda tmp: tmp.write_text(text))

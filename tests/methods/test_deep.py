@@ -1,0 +1,158 @@
+"""HMAH and DADH: their structure, options, training hooks and resumable training."""
+
+import numpy as np
+import pytest
+import torch
+
+from cmhash.errors import InputError
+from cmhash.methods import FitContext, create_method
+from cmhash.methods.dadh import DADH
+from cmhash.methods.hmah import HMAH
+from cmhash.training import load_checkpoint
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 4, 200)
+    labels = np.eye(4, dtype=np.uint8)[classes]
+    labels[::7, (classes[::7] + 1) % 4] = 1  # some multi-label pairs
+    image = rng.normal(size=(4, 10))[classes] + 0.5 * rng.normal(size=(200, 10))
+    text = (rng.random((200, 12)) < 0.1 + 0.5 * (np.arange(12) % 4 == classes[:, None])
+            ).astype(np.float64)
+    return image, text, labels
+
+
+def test_hmah_teacher_code_has_four_quarters(pairs):
+    image, text, labels = pairs
+    hmah = HMAH(bits=16, teacher_epochs=1, student_epochs=1, batch_size=64).fit(
+        image, text, labels)
+    teacher = hmah.teacher_.eval()
+    x, t, y = (torch.as_tensor(a[:10], dtype=torch.float32) for a in (image, text, labels))
+    codes = teacher(x, t, y)
+    assert codes.shape == (10, 16) and codes.abs().max() < 1
+    u = teacher.image(x)
+    quarter = teacher.heads[0](teacher.gcn_image(u, torch.eye(10)))
+    assert not torch.allclose(quarter, codes[:, :4])  # Â mixes neighbours …
+    lonely = torch.zeros(10, 4)
+    lonely[:, 0] = torch.arange(10) == 0  # … unless no two pairs share a label
+    alone = teacher(x[:1], t[:1], lonely[:1])
+    torch.testing.assert_close(alone[:, :4], teacher.heads[0](teacher.gcn_image(u[:1],
+                                                                               torch.eye(1))))
+
+
+def test_hmah_bits_and_database_mode(pairs):
+    image, text, labels = pairs
+    with pytest.raises(InputError, match="multiple of 4"):
+        HMAH(bits=18).fit(image, text, labels)
+    with pytest.raises(InputError, match="database must be 'standard' or 'fused'"):
+        HMAH(bits=16, database="both").fit(image, text, labels)
+    hmah = HMAH(bits=16, teacher_epochs=1, student_epochs=1, batch_size=64,
+                database="fused").fit(image, text, labels)
+    db_image, db_text = hmah.database_codes(image[:20], text[:20])
+    np.testing.assert_array_equal(db_image.packed, db_text.packed)
+    standard = hmah.set_params(database="standard").database_codes(image[:20], text[:20])
+    np.testing.assert_array_equal(standard[0].packed, hmah.encode_image(image[:20]).packed)
+
+
+def test_hmah_embedding_starts_from_the_word_vectors(pairs):
+    image, text, labels = pairs
+    vectors = np.random.default_rng(1).normal(size=(12, 50)).astype(np.float32)
+    hmah = HMAH(bits=16, teacher_epochs=0, student_epochs=0)
+    hmah.fit(image, text, labels, FitContext(word_vectors=vectors))
+    np.testing.assert_allclose(hmah.students_.text.embedding.weight.detach().numpy(), vectors.T)
+    assert hmah.students_.text.embedding.weight.shape == (50, 12)
+    with pytest.raises(InputError, match="5 word vectors for a 12-d text feature"):
+        hmah.fit(image, text, labels, FitContext(word_vectors=vectors[:5]))
+
+
+def test_hmah_freezes_student_batchnorm_from_the_set_epoch(pairs):
+    image, text, labels = pairs
+    hmah = HMAH(bits=16, teacher_epochs=1, student_epochs=3, batch_size=64,
+                freeze_bn_epoch=2)
+    means = []
+    original = hmah._student_epoch_start
+
+    def record(epoch):
+        original(epoch)
+        means.append(hmah.students_.image[1].running_mean.clone())
+
+    hmah._student_epoch_start = record
+    hmah.fit(image, text, labels)
+    final = hmah.students_.image[1].running_mean
+    assert not torch.equal(means[1], means[2])  # epoch 1 still updated the statistics
+    assert torch.equal(means[2], final)  # frozen from epoch 2 on
+
+
+def test_dadh_keeps_the_authors_weighting_behind_options():
+    assert DADH().triplet_weight == pytest.approx(12.1)  # α = 10: weighted, c = 10 (βγ + .1)²
+    assert DADH(alpha=5).triplet_weight is None
+    assert DADH(alpha=5, weighted_triplet=True, beta=2).triplet_weight == pytest.approx(44.1)
+    assert DADH(weighted_triplet=False).triplet_weight is None
+
+
+def test_dadh_decays_the_generator_lr_after_epoch_zero(pairs):
+    image, text, labels = pairs
+    dadh = DADH(bits=16, hidden=64, epochs=3, batch_size=50, lr=1e-3, lr_decay_every=2)
+    dadh.fit(image, text, labels)
+    # decayed after epochs 0 and 2 (epoch % 2 == 0)
+    assert dadh.generator_optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.8 ** 2)
+    assert dadh.feature_d_optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3)
+    assert set(np.unique(dadh.codes_.numpy())) == {-1.0, 1.0}
+
+
+class Killed(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("name", "params", "kill_at"), [
+    ("dadh", {"hidden": 64, "epochs": 4, "batch_size": 50}, 9),
+    ("hmah", {"teacher_epochs": 2, "student_epochs": 3, "batch_size": 64}, 12),
+])
+def test_resume_after_a_kill_gives_the_uninterrupted_result(tmp_path, pairs, name, params,
+                                                            kill_at):
+    image, text, labels = pairs
+    validation = (image[:30], text[:30], labels[:30])
+
+    def fit(workdir, resume=False, fail_after=None):
+        method = create_method(name, bits=16, random_state=5, **params)
+        if fail_after is not None:
+            steps = {"n": 0}
+            for attribute in ("_step", "_teacher_step", "_student_step"):
+                if hasattr(method, attribute):
+                    original = getattr(method, attribute)
+
+                    def counted(rows, epoch, original=original):
+                        steps["n"] += 1
+                        if steps["n"] > fail_after:
+                            raise Killed
+                        return original(rows, epoch)
+
+                    setattr(method, attribute, counted)
+        return method.fit(image[30:], text[30:], labels[30:],
+                          FitContext(validation=validation, workdir=workdir, resume=resume))
+
+    clean = fit(tmp_path / "clean")
+    with pytest.raises(Killed):
+        fit(tmp_path / "killed", fail_after=kill_at)
+    saved = load_checkpoint(tmp_path / "killed" / "checkpoint.pt", name, 16)
+    assert 0 < len(saved["loop"]["history"]) < len(clean.history_)
+    resumed = fit(tmp_path / "killed", resume=True)
+    assert [r["losses"] for r in resumed.history_] == [r["losses"] for r in clean.history_]
+    np.testing.assert_array_equal(resumed.encode_image(image).packed,
+                                  clean.encode_image(image).packed)
+    np.testing.assert_array_equal(resumed.encode_text(text).packed,
+                                  clean.encode_text(text).packed)
+    log = (tmp_path / "killed" / "train_log.jsonl").read_text().splitlines()
+    assert len(log) == len(clean.history_)
+
+
+def test_checkpoint_of_another_method_or_length_is_refused(tmp_path, pairs):
+    image, text, labels = pairs
+    DADH(bits=16, hidden=64, epochs=1, batch_size=50).fit(
+        image, text, labels, FitContext(workdir=tmp_path))
+    with pytest.raises(InputError, match="checkpoint of dadh at 16 bits, expected dadh at 32"):
+        load_checkpoint(tmp_path / "checkpoint.pt", "dadh", 32)
+    with pytest.raises(InputError, match="expected hmah at 16"):
+        HMAH(bits=16, teacher_epochs=1, student_epochs=1).fit(
+            image, text, labels, FitContext(workdir=tmp_path, resume=True))
