@@ -82,3 +82,25 @@ def test_missing_and_bad_codes_files(tmp_path, capsys):
              q_l=np.ones((2, 2)), r_l=np.ones((3, 2)))
     assert main(["evaluate", str(tmp_path / "d.npz")]) == 2
     assert "direction t2i needs codes 'q_txt'" in _error_line(capsys)
+
+
+def test_deep_method_run_records_validation_and_resumes(tmp_path, data_root, capsys):
+    out = tmp_path / "hmah"
+    argv = ["run", "--method", "hmah", "--dataset", "wiki", "--protocol", "wiki", "--bits", "16",
+            "--data-root", str(data_root), "--out", str(out), "--set", "teacher_epochs=1",
+            "--set", "student_epochs=2", "--set", "batch_size=512", "--metrics", "map"]
+    assert main(argv) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["validation"]["pairs"] == 217 and config["word_vectors"] == "none"
+    report = json.loads((out / "report_16.json").read_text())
+    assert report["epochs_trained"] == 3 and report["database_codes"] == "standard"
+    assert report["selected_epoch"]["phase"] == "students"
+    log = (out / "train_16" / "train_log.jsonl").read_text().splitlines()
+    assert [json.loads(line)["phase"] for line in log] == ["teacher", "students", "students"]
+    assert (out / "model_16.pt").is_file()
+    codes = (out / "codes_16.npz").read_bytes()
+    assert main([*argv, "--resume"]) == 0  # everything is done: the same result again
+    assert (out / "codes_16.npz").read_bytes() == codes
+    capsys.readouterr()
+    assert main([*argv[:-2], "--set", "database=fused", "--set", "nope=1"]) == 2
+    assert "no parameter 'nope'" in _error_line(capsys)

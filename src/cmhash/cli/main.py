@@ -105,11 +105,15 @@ def _encode(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    params = _parse_params(args.set)
+    if args.device:
+        params["device"] = args.device
     config = RunConfig(method=args.method, dataset=args.dataset, protocol=args.protocol,
-                       bits=args.bits, params=_parse_params(args.set), seed=args.seed,
+                       bits=args.bits, params=params, seed=args.seed,
                        split_seed=args.split_seed, image_feature=args.image_feature,
                        text_feature=args.text_feature, metrics=args.metrics,
-                       directions=args.directions, cache_dir=args.cache_dir)
+                       directions=args.directions, cache_dir=args.cache_dir,
+                       validation_size=args.validation_size, resume=args.resume)
     out = args.out or f"runs/{args.method}-{args.dataset}-{args.protocol}-seed{args.seed}"
     run(config, out, args.data_root)
     print(f"run folder: {out}")
@@ -191,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--text-feature", help="a stored text feature, or a text encoder spec")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a method parameter (JSON value), repeatable")
+    train.add_argument("--device", help="torch device of a deep method, e.g. cuda")
+    train.add_argument("--validation-size", type=int,
+                       help="training pairs held out to select a deep method's epoch "
+                            "(default: 10%% of the training pairs, at most 2,000)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue a killed run from the checkpoints in its run folder")
     train.add_argument("--out", help="run folder (default: runs/METHOD-DATASET-PROTOCOL-seedN)")
     train.set_defaults(handler=_run)
 
