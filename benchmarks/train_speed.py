@@ -1,0 +1,62 @@
+"""Seconds per training epoch of each deep method on MIRFlickr-25K at 64 bits.
+
+MIRFlickr-25K, 15,677 pairs, 128-px images, protocol `mirflickr` (10,000 training pairs, of
+which 1,000 are held out for validation); images: EfficientNet-Lite0 (224 px, 1280-d pooled, from
+the feature cache), texts: the 1,386-d tag BoW.  Each method trains a few epochs with its
+defaults (HMAH: each phase; DADH: 8192-wide, and the narrower widths given by --dadh-hidden); the
+median epoch time is printed, validation scoring excluded.
+
+    python benchmarks/train_speed.py [--epochs 2] [--dadh-hidden 8192 2048]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
+from cmhash.encoders import feature_matrix  # noqa: E402
+from cmhash.methods import create_method  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--dadh-hidden", type=int, nargs="+", default=[8192, 2048])
+    args = parser.parse_args()
+    dataset = load_dataset("mirflickr-images", args.data_root)
+    split = make_split(dataset, "mirflickr")
+    fit_rows, _ = carve_validation(split.train, 1000, 0)
+    image, _ = feature_matrix(dataset, "image", "efficientnet_lite0")
+    text, _ = feature_matrix(dataset, "text", "bow")
+    labels = dataset.labels
+    runs = [("hmah", {"teacher_epochs": args.epochs, "student_epochs": args.epochs})]
+    runs += [("dadh", {"hidden": h, "epochs": args.epochs}) for h in args.dadh_hidden]
+    print(f"MIRFlickr-25K, 15,677 pairs, 128-px images; {len(fit_rows)} training pairs, 64 bits;"
+          f" torch threads {torch.get_num_threads()}")
+    print("| method | settings | phase | seconds per epoch (median) |")
+    print("|---|---|---|---|")
+    for name, params in runs:
+        method = create_method(name, bits=64, **params)
+        started = time.perf_counter()
+        method.fit(image[fit_rows], text[fit_rows], labels[fit_rows])
+        phases: dict[str, list[float]] = {}
+        for record in method.history_:
+            phases.setdefault(record["phase"], []).append(record["seconds"])
+        for phase, seconds in phases.items():
+            print(f"| {name} | {params} | {phase} | {statistics.median(seconds):.1f} |",
+                  flush=True)
+        print(f"<!-- {name} total {time.perf_counter() - started:.0f} s -->")
+
+
+if __name__ == "__main__":
+    main()
