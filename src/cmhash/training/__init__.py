@@ -1,9 +1,10 @@
 """The method-agnostic training loop: phases, hooks, seeding, checkpoints, resume, logging."""
 
+from cmhash.training.bert_adam import BertAdam, warmup_cosine
 from cmhash.training.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from cmhash.training.loop import Phase, Trainable, TrainResult, train
 from cmhash.training.seeding import seed_everything, worker_init
 
-__all__ = ["Phase", "TrainResult", "Trainable", "load_checkpoint", "read_checkpoint",
+__all__ = ["BertAdam", "Phase", "TrainResult", "Trainable", "load_checkpoint", "read_checkpoint",
            "save_checkpoint",
-           "seed_everything", "train", "worker_init"]
+           "seed_everything", "train", "warmup_cosine", "worker_init"]
