@@ -163,3 +163,57 @@ def test_discrete_update_against_numpy(batch):
     expected = np.where(L @ P + 0.25 * (h_i.numpy() + h_t.numpy()) >= 0, 1.0, -1.0)
     np.testing.assert_array_equal(new.numpy(), expected)
     assert hard_similarity(labels, labels)[3].sum() == 0
+
+
+def test_pairwise_likelihood_against_loops():
+    from cmhash.losses.likelihood import pairwise_likelihood_loss
+
+    g = torch.Generator().manual_seed(2)
+    bank = torch.randn(6, 8, generator=g, dtype=torch.float64) * 30  # some θ beyond ±64
+    codes = torch.tanh(torch.randn(3, 8, generator=g, dtype=torch.float64))
+    codes[0] = 1.0
+    bank[0] = 40.0  # θ = ½·8·40 = 160: clamped to 64
+    similarity = (torch.rand(6, 3, generator=g) < 0.5).double()
+    total = 0.0
+    for j in range(6):
+        for b in range(3):
+            theta = min(64.0, max(-64.0, 0.5 * float(bank[j] @ codes[b])))
+            total += float(similarity[j, b]) * theta - math.log1p(math.exp(theta))
+    value = pairwise_likelihood_loss(bank, codes, similarity)
+    assert value.item() == pytest.approx(-total / 18, rel=1e-12)
+    codes.requires_grad_(True)
+    pairwise_likelihood_loss(bank, codes, similarity).backward()
+    assert torch.isfinite(codes.grad).all()
+
+
+def test_info_nce_and_token_info_nce_against_loops():
+    from cmhash.losses.contrastive import info_nce, token_info_nce
+
+    g = torch.Generator().manual_seed(3)
+    a = torch.randn(4, 5, generator=g, dtype=torch.float64)
+    b = torch.randn(4, 5, generator=g, dtype=torch.float64)
+
+    def cross_entropy_rows(rows):  # rows: list of (logits list, target index)
+        return sum(-z[t] + math.log(sum(math.exp(v) for v in z)) for z, t in rows) / len(rows)
+
+    def logits(x, y):
+        xn = [v / v.norm() for v in x]
+        yn = [v / v.norm() for v in y]
+        return [[float(u @ w) / 0.07 for w in yn] for u in xn]
+
+    z = logits(a, b)
+    zt = [list(col) for col in zip(*z, strict=True)]
+    expected = 0.5 * (cross_entropy_rows([(z[i], i) for i in range(4)])
+                      + cross_entropy_rows([(zt[i], i) for i in range(4)]))
+    assert info_nce(a, b).item() == pytest.approx(expected, rel=1e-10)
+
+    ta = torch.randn(3, 4, 5, generator=g, dtype=torch.float64)
+    tb = torch.randn(3, 4, 5, generator=g, dtype=torch.float64)
+    forward, backward = [], []
+    for n in range(3):
+        zn = logits(ta[n], tb[n])
+        znt = [list(col) for col in zip(*zn, strict=True)]
+        forward += [(zn[k], k) for k in range(4)]
+        backward += [(znt[k], k) for k in range(4)]
+    expected = 0.5 * (cross_entropy_rows(forward) + cross_entropy_rows(backward))
+    assert token_info_nce(ta, tb).item() == pytest.approx(expected, rel=1e-10)

@@ -1,0 +1,22 @@
+"""Pairwise likelihood loss against a memory bank (DCMH line; MITH/MATH "bayesian" loss).
+
+    ℓ(U, h, S) = −mean_{j,b} [ S_jb θ_jb − log(1 + e^{θ_jb}) ],   θ = clamp(½ U hᵀ, −64, 64)
+
+U: (N × K) stored codes of all training pairs (a memory bank, the batch rows overwritten with the
+current outputs before the loss), h: (B × K) codes of the batch, S: (N × B) label similarity.
+log(1 + e^θ) is computed as softplus(θ), which is exact and stable.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+THETA_LIMIT = 64.0
+
+
+def pairwise_likelihood_loss(bank: torch.Tensor, codes: torch.Tensor,
+                             similarity: torch.Tensor) -> torch.Tensor:
+    """ℓ(U, h, S) of the module docstring (mean over all N × B entries)."""
+    theta = torch.clamp(0.5 * bank @ codes.T, -THETA_LIMIT, THETA_LIMIT)
+    return -(similarity * theta - F.softplus(theta)).mean()
