@@ -23,7 +23,8 @@ import numpy as np
 
 from cmhash.codes import CodeSet, save_code_set
 from cmhash.data import PairedDataset, Split, carve_validation, load_dataset, make_split
-from cmhash.encoders import feature_matrix, glove50_vectors, parse_encoder_spec
+from cmhash.encoders import feature_matrix, glove50_vectors, parse_encoder_spec, token_features
+from cmhash.errors import InputError
 from cmhash.methods import FitContext, HashingMethod, create_method
 from cmhash.metrics import (
     DEFAULT_CURVE_DEPTHS,
@@ -67,6 +68,17 @@ def _without_invalid_pairs(split: Split, valid: np.ndarray) -> tuple[Split, int]
                  database_contains_train=split.database_contains_train), int((~valid).sum())
 
 
+def _inputs(method: HashingMethod, dataset: PairedDataset, modality: str, feature: str | None,
+            cache_dir: str | None) -> tuple[Any, np.ndarray]:
+    """Feature matrices, or token features for a token-based method, and the valid rows."""
+    if method.input_kind == "global":
+        return feature_matrix(dataset, modality, feature, cache_dir)
+    if feature is None:
+        raise InputError(f"method {method.name!r} needs token features: name an encoder with "
+                         f"--{modality}-feature (e.g. efficientnet_lite0, minilm)")
+    return token_features(dataset, modality, feature, cache_dir)
+
+
 def _validation_size(config: RunConfig, method: HashingMethod, n_train: int) -> int:
     if not method.uses_validation:
         return 0
@@ -98,8 +110,8 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     dataset = load_dataset(config.dataset, data_root)
     split = make_split(dataset, config.protocol, config.split_seed)
     labels = dataset.require_labels("evaluation")
-    image, image_valid = feature_matrix(dataset, "image", config.image_feature, config.cache_dir)
-    text, text_valid = feature_matrix(dataset, "text", config.text_feature, config.cache_dir)
+    image, image_valid = _inputs(probe, dataset, "image", config.image_feature, config.cache_dir)
+    text, text_valid = _inputs(probe, dataset, "text", config.text_feature, config.cache_dir)
     split, dropped = _without_invalid_pairs(split, image_valid & text_valid)
     n_validation = _validation_size(config, probe, len(split.train))
     fit_rows, validation_rows = (carve_validation(split.train, n_validation, config.seed)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from cmhash.data import PairedDataset
-from cmhash.encoders.base import EncodedBatch, Encoder
+from cmhash.encoders.base import EncodedBatch, Encoder, TokenFeatures
 from cmhash.encoders.bow import BagOfWords, build_vocabulary
 from cmhash.encoders.cache import FeatureCache, Features
 from cmhash.encoders.clip import ClipImage, ClipText, ClipTokenModel, load_clip, openai_to_hf
@@ -103,6 +103,20 @@ def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
     return matrix, features.valid
 
 
+def token_features(dataset: PairedDataset, modality: str, spec: str,
+                   cache_dir: str | Path | None = None) -> tuple[TokenFeatures, np.ndarray]:
+    """Global features, tokens and mask of ``modality`` from the encoder ``spec`` (through the
+    cache, computed there if missing), as memory maps; and the valid rows."""
+    encoder = create_encoder(spec, dataset)
+    if encoder.modality != modality:
+        raise InputError(f"encoder {encoder.name!r} encodes {encoder.modality}, not {modality}")
+    if encoder.token_shape is None:
+        raise InputError(f"encoder {encoder.name!r} has no token features")
+    features = FeatureCache(cache_dir or default_cache_dir()).encode(dataset, encoder)
+    return TokenFeatures(features.global_features, features.tokens, features.mask), \
+        features.valid
+
+
 __all__ = [
     "ENCODERS",
     "BagOfWords",
@@ -115,6 +129,7 @@ __all__ = [
     "FeatureCache",
     "Features",
     "MiniLM",
+    "TokenFeatures",
     "WordVectors",
     "create_encoder",
     "default_cache_dir",
@@ -124,4 +139,5 @@ __all__ = [
     "load_clip",
     "openai_to_hf",
     "parse_encoder_spec",
+    "token_features",
 ]

@@ -89,3 +89,39 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@dataclass
+class TokenFeatures:
+    """Inputs of token-based methods (MITH, MATH) for n items of one modality.
+
+    Attributes
+    ----------
+    global_features : ndarray of shape (n, d)
+    tokens : ndarray of shape (n, L, d)
+    mask : ndarray of shape (n, L), bool (True = a real token), or None (all real)
+
+    Arrays may be float16 memory maps; ``rows`` copies only the rows asked for.
+    """
+
+    global_features: np.ndarray
+    tokens: np.ndarray
+    mask: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.global_features)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the tokens (n, L, d)."""
+        return tuple(self.tokens.shape)
+
+    def __getitem__(self, indices: np.ndarray) -> TokenFeatures:
+        return self.rows(indices)
+
+    def rows(self, indices: np.ndarray) -> TokenFeatures:
+        """A copy of the rows ``indices`` (in memory, in the stored dtype)."""
+        indices = np.asarray(indices)
+        return TokenFeatures(np.asarray(self.global_features[indices]),
+                             np.asarray(self.tokens[indices]),
+                             None if self.mask is None else np.asarray(self.mask[indices]))

@@ -61,6 +61,8 @@ class HashingMethod:
     uses_validation: ClassVar[bool] = False
     #: file suffix of ``save``
     file_suffix: ClassVar[str] = ".npz"
+    #: "global": feature matrices (n, d); "tokens": token features (see TokenFeatures)
+    input_kind: ClassVar[str] = "global"
 
     def __init__(self, bits: int = 64, *, random_state: int | None = None) -> None:
         self.bits = bits

@@ -1,0 +1,206 @@
+"""MITH — Multi-granularity Interactive Transformer Hashing (ACM MM 2023), frozen backbone.
+
+Inputs per modality: a global feature g and tokens x_1..x_L with a mask (here from frozen
+encoders — EfficientNet-Lite0 7 × 7 grid, MiniLM word pieces — each modality linearly projected
+to the width w = 512; with CLIP they are CLIP's projected tokens).  For a text the mask hides
+padding and the last real token (the end token), as MITH does with CLIP's EOS.
+
+GCL (one module shared by both modalities): r = ResMLP(g), h_g = tanh(W_c r) with a bias-free
+concept embedding W_c ∈ R^{K×w}; concept scores of every token s_l = tanh(W_c ResMLP(x_l)),
+without gradient.
+LTA: K concept tokens from the tokens (:func:`localized_token_aggregation`, top-8 scores per token,
+softmax over tokens, masked tokens excluded).
+LCT (per modality): + sinusoidal positions (÷√w), 2-layer pre-LN transformer (8 heads, QuickGELU),
+bitwise hashing h_l,k = tanh(w_kᵀ c_k + b_k) as one einsum; p_k = normalize(P c_k) for the
+token-wise contrastive term.  Code: b = sign(h_g + h_l).
+
+Loss per batch, with memory banks U (N × K, initialised randn, batch rows overwritten with the
+detached outputs before the loss), S = 1[L_train L_batchᵀ > 0] and ℓ the pairwise likelihood:
+  intra  ℓ(U^i_l, h^i_l, S) + ℓ(U^t_l, h^t_l, S)                                    × 1
+  inter  ℓ(U^i_g, h^t_g, S) + ℓ(U^t_g, h^i_g, S)                                    × 10
+  quant  (‖H^i − B‖² + ‖H^t − B‖²) / (B K), H = ½h_g + ½h_l,
+         B = sign(λ h^i_g + (1 − λ) h^i_l + λ h^t_g + (1 − λ) h^t_l), λ = 0.99 (detached) × 8
+  align  NCE(r̂^i, r̂^t) + α NCE_tok(p^i, p^t), α = 0.01                              × 50
+  distil (1/B) Σ_m [‖sg(h^m_g) − h^m_l‖² + 0.1 ‖h^m_g − sg(h^m_l)‖²]                 × 1
+Optimiser: BertAdam (lr 1e-3, warm-up 5 % then cosine on absolute progress, weight decay 0.01,
+per-tensor clipping at 1), 30 epochs, batch 128.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cmhash.losses.contrastive import info_nce, token_info_nce
+from cmhash.losses.likelihood import pairwise_likelihood_loss
+from cmhash.losses.similarity import hard_similarity
+from cmhash.methods.token_base import TokenBatch, TokenHashingMethod
+from cmhash.nn.transformer import (
+    BitwiseHashing,
+    PreLNBlock,
+    ResMLP,
+    localized_token_aggregation,
+    sinusoidal_positions,
+)
+from cmhash.training import BertAdam, Phase
+
+WIDTH = 512
+
+
+class ConceptLearning(nn.Module):
+    """GCL: ResMLP + bias-free concept embedding, shared by the modalities."""
+
+    def __init__(self, bits: int, width: int = WIDTH) -> None:
+        super().__init__()
+        self.resmlp = ResMLP(width)
+        self.concepts = nn.Linear(width, bits, bias=False)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (…, w) → (ResMLP output r, tanh(W_c r))."""
+        r = self.resmlp(x)
+        return r, torch.tanh(self.concepts(r))
+
+
+class ConceptTransformer(nn.Module):
+    """LCT of one modality: positions, 2 pre-LN blocks, bitwise hashing, token projection."""
+
+    def __init__(self, bits: int, width: int = WIDTH, layers: int = 2, heads: int = 8) -> None:
+        super().__init__()
+        self.register_buffer("positions", sinusoidal_positions(bits, width), persistent=False)
+        self.blocks = nn.ModuleList(PreLNBlock(width, heads) for _ in range(layers))
+        self.hashing = BitwiseHashing(bits, width)
+        self.token_projection = nn.Linear(width, width)
+
+    def forward(self, concept_tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = concept_tokens + self.positions[: concept_tokens.shape[1]]
+        for block in self.blocks:
+            x = block(x)
+        return torch.tanh(self.hashing(x)), F.normalize(self.token_projection(x), dim=2)
+
+
+def text_token_mask(mask: torch.Tensor) -> torch.Tensor:
+    """Hide the last real token of each text (its end token) besides the padding."""
+    hidden = mask.clone()
+    last = mask.long().sum(dim=1) - 1
+    rows = torch.arange(len(mask), device=mask.device)
+    hidden[rows[last >= 1], last[last >= 1]] = False
+    return hidden
+
+
+class MITH(TokenHashingMethod):
+    """MITH with the authors' defaults (see the module docstring)."""
+
+    name = "mith"
+    optimizer_names = ("optimizer_",)
+
+    def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
+                 lr: float = 1e-3, warmup: float = 0.05, weight_decay: float = 0.01,
+                 top_k: int = 8, intra_weight: float = 1.0, inter_weight: float = 10.0,
+                 quantization_weight: float = 8.0, quantization_lambda: float = 0.99,
+                 contrastive_weight: float = 50.0, token_contrastive_alpha: float = 0.01,
+                 distillation_weight: float = 1.0, feedback: float = 0.1,
+                 device: str = "cpu", random_state: int | None = None) -> None:
+        super().__init__(bits, device=device, random_state=random_state)
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.warmup = warmup
+        self.weight_decay = weight_decay
+        self.top_k = top_k
+        self.intra_weight = intra_weight
+        self.inter_weight = inter_weight
+        self.quantization_weight = quantization_weight
+        self.quantization_lambda = quantization_lambda
+        self.contrastive_weight = contrastive_weight
+        self.token_contrastive_alpha = token_contrastive_alpha
+        self.distillation_weight = distillation_weight
+        self.feedback = feedback
+
+    # -- networks -----------------------------------------------------------------------------
+    def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
+        device = self.torch_device_
+        self.projections_ = self.projections(dims, WIDTH).to(device)
+        self.concept_learning_ = ConceptLearning(self.bits).to(device)
+        self.transformers_ = nn.ModuleDict(
+            {m: ConceptTransformer(self.bits) for m in ("image", "text")}).to(device)
+        steps = -(-dims["n_train"] // self.batch_size) * max(self.epochs, 1)
+        self.optimizer_ = BertAdam(
+            [*self.projections_.parameters(), *self.concept_learning_.parameters(),
+             *self.transformers_.parameters()],
+            lr=self.lr, t_total=steps, warmup=self.warmup, weight_decay=self.weight_decay)
+        self.banks_ = torch.zeros(0)
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"projections": self.projections_, "concept_learning": self.concept_learning_,
+                "transformers": self.transformers_}
+
+    def buffers(self) -> dict[str, torch.Tensor]:
+        return {"banks": self.banks_}
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        self.banks_ = state["buffers"]["banks"].to(self.torch_device_)
+        super().load_training_state({**state, "buffers": {}})
+
+    # -- the forward pass ---------------------------------------------------------------------
+    def _hashes(self, batch: TokenBatch, modality: str) -> dict[str, torch.Tensor]:
+        """h_g, h_l, r (ResMLP output of the global feature) and p (concept tokens)."""
+        project = self.projections_[modality]
+        tokens = project(batch.tokens)
+        mask = text_token_mask(batch.mask) if modality == "text" else batch.mask
+        r, h_global = self.concept_learning_(project(batch.global_features))
+        with torch.no_grad():
+            scores = self.concept_learning_(tokens)[1]
+        concept_tokens = localized_token_aggregation(scores, tokens, mask, self.top_k)
+        h_local, p = self.transformers_[modality](concept_tokens)
+        return {"global": h_global, "local": h_local, "r": r, "p": p}
+
+    def _forward_tokens(self, batch: TokenBatch, modality: str) -> torch.Tensor:
+        out = self._hashes(batch, modality)
+        return out["global"] + out["local"]
+
+    # -- training -----------------------------------------------------------------------------
+    def phases(self) -> list[Phase]:
+        return [Phase("mith", self.epochs, self.batch_size, self._step, on_start=self._start)]
+
+    def _start(self) -> None:
+        self.banks_ = torch.randn(4, len(self.labels_), self.bits, device=self.torch_device_)
+
+    def _step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
+        for net in self.networks().values():
+            net.train()
+        image = self._hashes(self.batch("image", rows), "image")
+        text = self._hashes(self.batch("text", rows), "text")
+        bank_image_g, bank_text_g, bank_image_l, bank_text_l = self.banks_
+        for bank, h in ((bank_image_g, image["global"]), (bank_text_g, text["global"]),
+                        (bank_image_l, image["local"]), (bank_text_l, text["local"])):
+            bank[rows] = h.detach()
+        similarity = hard_similarity(self.labels_, self.labels_[rows])
+        intra = pairwise_likelihood_loss(bank_image_l, image["local"], similarity) + \
+            pairwise_likelihood_loss(bank_text_l, text["local"], similarity)
+        inter = pairwise_likelihood_loss(bank_image_g, text["global"], similarity) + \
+            pairwise_likelihood_loss(bank_text_g, image["global"], similarity)
+        lam = self.quantization_lambda
+        with torch.no_grad():
+            target = torch.sign(lam * image["global"] + (1 - lam) * image["local"]
+                                + lam * text["global"] + (1 - lam) * text["local"])
+        n, k = image["global"].shape
+        quantization = sum(((0.5 * m["global"] + 0.5 * m["local"] - target) ** 2).sum()
+                           for m in (image, text)) / (n * k)
+        alignment = info_nce(image["r"], text["r"]) + \
+            self.token_contrastive_alpha * token_info_nce(image["p"], text["p"])
+        distillation = sum(((m["global"].detach() - m["local"]) ** 2).sum()
+                           + self.feedback * ((m["global"] - m["local"].detach()) ** 2).sum()
+                           for m in (image, text)) / n
+        loss = (self.intra_weight * intra + self.inter_weight * inter
+                + self.quantization_weight * quantization
+                + self.contrastive_weight * alignment
+                + self.distillation_weight * distillation)
+        self.optimizer_.zero_grad()
+        loss.backward()
+        self.optimizer_.step()
+        return {"intra": intra.item(), "inter": inter.item(), "quant": quantization.item(),
+                "align": alignment.item(), "distil": distillation.item()}

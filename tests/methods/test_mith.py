@@ -1,0 +1,96 @@
+"""MITH's blocks against their definitions, and the method on small token features."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from cmhash.encoders import TokenFeatures
+from cmhash.errors import InputError
+from cmhash.methods import FitContext, load_method
+from cmhash.methods.mith import MITH, text_token_mask
+from cmhash.nn.transformer import (
+    BitwiseHashing,
+    localized_token_aggregation,
+    sinusoidal_positions,
+)
+
+
+def test_lta_against_a_loop():
+    g = torch.Generator().manual_seed(0)
+    scores = torch.randn(2, 5, 6, generator=g)  # (N, L, K)
+    tokens = torch.randn(2, 5, 3, generator=g)
+    mask = torch.tensor([[1, 1, 1, 0, 1], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    top_k = 2
+    out = localized_token_aggregation(scores, tokens, mask, top_k)
+    for n in range(2):
+        for k in range(6):
+            chosen = []
+            for token in range(5):
+                kth = sorted(scores[n, token].tolist())[-top_k]
+                value = scores[n, token, k].item()
+                if mask[n, token] and value > 0 and value >= kth:
+                    chosen.append((token, value))
+            expected = torch.zeros(3)
+            if chosen:
+                total = sum(math.exp(v) for _, v in chosen)
+                for token, value in chosen:
+                    expected += math.exp(value) / total * tokens[n, token]
+            torch.testing.assert_close(out[n, k], expected, atol=1e-6, rtol=1e-5)
+
+
+def test_bitwise_hashing_is_k_separate_linear_layers():
+    hashing = BitwiseHashing(bits=4, width=3)
+    tokens = torch.randn(2, 4, 3)
+    expected = torch.stack([tokens[:, k] @ hashing.weight[k] + hashing.bias[k]
+                            for k in range(4)], dim=1)
+    torch.testing.assert_close(hashing(tokens), expected)
+
+
+def test_positions_and_text_mask():
+    table = sinusoidal_positions(4, 6)
+    assert table[0].tolist() == pytest.approx([0, 1, 0, 1, 0, 1] / np.sqrt(6))
+    assert table[2, 0].item() == pytest.approx(math.sin(2) / math.sqrt(6))
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1], [1, 0, 0, 0]], dtype=torch.bool)
+    assert text_token_mask(mask).tolist() == [[True, True, False, False],
+                                              [True, True, True, False],
+                                              [True, False, False, False]]
+
+
+@pytest.fixture(scope="module")
+def tokens():
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 3, 90)
+    labels = np.eye(3, dtype=np.uint8)[classes]
+    centres = rng.normal(size=(3, 6, 16))
+    image_tokens = (centres[classes] + rng.normal(size=(90, 6, 16))).astype(np.float16)
+    text_tokens = (centres[classes][:, :5, :8] + rng.normal(size=(90, 5, 8))).astype(np.float16)
+    text_mask = np.ones((90, 5), bool)
+    text_mask[::2, 3:] = False
+    image = TokenFeatures(image_tokens.mean(axis=1), image_tokens)
+    text = TokenFeatures(text_tokens.mean(axis=1), text_tokens, text_mask)
+    return image, text, labels
+
+
+def test_mith_trains_encodes_one_item_and_round_trips(tmp_path, tokens):
+    image, text, labels = tokens
+    rows = np.arange(60)
+    mith = MITH(bits=16, epochs=3, batch_size=20, random_state=0)
+    mith.fit(image[rows], text[rows], labels[rows], FitContext(
+        validation=(image[np.arange(60, 90)], text[np.arange(60, 90)], labels[60:])))
+    assert len(mith.history_) == 3 and mith.best_epoch_ is not None
+    codes = mith.encode_image(image)
+    assert codes.packed.shape == (90, 2)
+    one = mith.encode_text(text[np.array([7])])  # a batch of size 1 works
+    np.testing.assert_array_equal(one.packed[0], mith.encode_text(text).packed[7])
+    restored = load_method(mith.save(tmp_path / "mith.pt"))
+    np.testing.assert_array_equal(restored.encode_image(image).packed, codes.packed)
+
+
+def test_mith_input_errors(tokens):
+    image, text, labels = tokens
+    with pytest.raises(InputError, match="must be token features"):
+        MITH(bits=16).fit(image.global_features, text, labels)
+    with pytest.raises(InputError, match="has 60 rows, expected 90"):
+        MITH(bits=16).fit(image, text[np.arange(60)], labels)
