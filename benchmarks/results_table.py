@@ -1,6 +1,10 @@
-"""Train every baseline on the real data and write the results tables into docs/results.md.
+"""Train every method on the real data and write the results tables into docs/results.md.
 
     python benchmarks/results_table.py [--data-root ../shared/data] [--runs runs/results]
+                                       [--reuse]
+
+With ``--reuse`` a run folder whose ``summary.json`` was made by the same configuration is read
+instead of trained again (deep methods take hours on a CPU).
 
 For each (method, dataset, protocol) the main pipeline (`cmhash run`) trains at 16/32/64/128
 bits with seed 0, and the table lists `map` (mAP over the whole ranking) and `map@500` for
@@ -12,9 +16,10 @@ every method runs with its defaults.  Encoder features come from the feature cac
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,22 +55,35 @@ TABLES = [
 ]
 
 
-def table(spec: Table, runs: Path, data_root: str) -> list[str]:
+def _reused(config: RunConfig, folder: Path) -> dict | None:
+    """The summary of an earlier run of exactly ``config`` in ``folder``, if there is one."""
+    try:
+        recorded = json.loads((folder / "config.json").read_text())
+        summary = json.loads((folder / "summary.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    same = all(recorded.get(k) == v for k, v in asdict(config).items() if k != "resume")
+    return summary if same else None
+
+
+def table(spec: Table, runs: Path, data_root: str, reuse: bool) -> list[str]:
     lines = [f"### {spec.title}", "",
-             "| method | bits | I→T map | T→I map | I→T map@500 | T→I map@500 | train s |",
-             "|---|---|---|---|---|---|---|"]
+             "| method | bits | I→T map | T→I map | I→T map@500 | T→I map@500 | train s | epochs |",
+             "|---|---|---|---|---|---|---|---|"]
     for method in spec.methods:
         config = RunConfig(method=method, dataset=spec.dataset, protocol=spec.protocol,
                            bits=BITS, metrics=["map", "map@500"],
                            image_feature=spec.image_feature, text_feature=spec.text_feature)
         folder = "-".join(filter(None, (method, spec.dataset, spec.protocol,
                                          spec.image_feature, spec.text_feature)))
-        summary = run(config, runs / folder, data_root, log=lambda _: None)
+        summary = _reused(config, runs / folder) if reuse else None
+        if summary is None:
+            summary = run(config, runs / folder, data_root, log=lambda _: None)
         for row in summary["rows"]:
             lines.append(
                 f"| {method} | {row['bits']} | {row['i2t map']:.4f} | {row['t2i map']:.4f} | "
                 f"{row['i2t map@500']:.4f} | {row['t2i map@500']:.4f} | "
-                f"{row['train_seconds']:.2f} |")
+                f"{row['train_seconds']:.2f} | {row.get('epochs') or '—'} |")
         print(f"done: {folder}", flush=True)
     return [*lines, ""]
 
@@ -75,6 +93,8 @@ def main() -> None:
     parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
     parser.add_argument("--runs", default=str(REPO / "runs" / "results"))
     parser.add_argument("--out", default=str(REPO / "docs" / "results.md"))
+    parser.add_argument("--reuse", action="store_true",
+                        help="read runs of the same configuration instead of training again")
     args = parser.parse_args()
     lines = [
         "# Results",
@@ -88,7 +108,7 @@ def main() -> None:
         "",
     ]
     for spec in TABLES:
-        lines += table(spec, Path(args.runs), args.data_root)
+        lines += table(spec, Path(args.runs), args.data_root, args.reuse)
     text = "\n".join(lines)
     write_atomic(args.out, lambda p: p.write_text(text))
     print(text)

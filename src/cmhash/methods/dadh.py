@@ -141,11 +141,6 @@ class DADH(TorchHashingMethod):
         return {"codes": self.codes_, "image_codes": self.image_codes_,
                 "text_codes": self.text_codes_}
 
-    def load_training_state(self, state: dict[str, Any]) -> None:
-        for name, value in state["buffers"].items():
-            setattr(self, f"{name}_", value.to(self.torch_device_))
-        super().load_training_state({**state, "buffers": {}})
-
     # -- training -----------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
         return [Phase("dadh", self.epochs, self.batch_size, self._step,

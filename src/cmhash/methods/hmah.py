@@ -186,10 +186,6 @@ class HMAH(TorchHashingMethod):
     def buffers(self) -> dict[str, torch.Tensor]:
         return {"teacher_codes": self.teacher_codes_}
 
-    def load_training_state(self, state: dict[str, Any]) -> None:
-        self.teacher_codes_ = state["buffers"]["teacher_codes"].to(self.torch_device_)
-        super().load_training_state({**state, "buffers": {}})
-
     # -- training -----------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
         return [

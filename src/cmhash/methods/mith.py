@@ -141,10 +141,6 @@ class MITH(TokenHashingMethod):
     def buffers(self) -> dict[str, torch.Tensor]:
         return {"banks": self.banks_}
 
-    def load_training_state(self, state: dict[str, Any]) -> None:
-        self.banks_ = state["buffers"]["banks"].to(self.torch_device_)
-        super().load_training_state({**state, "buffers": {}})
-
     # -- the forward pass ---------------------------------------------------------------------
     def _hashes(self, batch: TokenBatch, modality: str) -> dict[str, torch.Tensor]:
         """h_g, h_l, r (ResMLP output of the global feature) and p (concept tokens)."""

@@ -21,7 +21,6 @@ from cmhash.errors import InputError, NotFittedError
 from cmhash.methods.base import FitContext, HashingMethod
 from cmhash.methods.torch_base import ENCODE_BATCH, TorchHashingMethod
 from cmhash.metrics import mean_average_precision
-from cmhash.training import train
 from cmhash.utils.validation import check_labels
 
 
@@ -75,13 +74,7 @@ class TokenHashingMethod(TorchHashingMethod):
         self._build(self.dims_, None)
         self.train_image_, self.train_text_ = image, text
         self.labels_ = torch.as_tensor(labels, dtype=torch.float32, device=self.torch_device_)
-        self.validation_ = context.validation
-        result = train(self, len(image), seed=self.random_state or 0,
-                       header={"method": self.name, "bits": self.bits},
-                       workdir=context.workdir, resume=context.resume,
-                       progress=context.progress, has_validation=context.validation is not None)
-        self.history_ = result.history
-        self.best_epoch_ = result.best_epoch
+        self._train(len(image), context)
         del self.train_image_, self.train_text_, self.labels_
         self.is_fitted_ = True
         return self

@@ -49,7 +49,8 @@ class TorchHashingMethod(HashingMethod):
         raise NotImplementedError
 
     def buffers(self) -> dict[str, torch.Tensor]:
-        """Training-time tensors that a resumed run needs (memory banks, stored codes)."""
+        """Training-time tensors that a resumed run needs (memory banks, stored codes), each
+        held in the attribute of its name plus ``_``."""
         return {}
 
     def phases(self) -> list[Phase]:
@@ -69,16 +70,18 @@ class TorchHashingMethod(HashingMethod):
         self.image_ = self._tensor(image)
         self.text_ = self._tensor(text)
         self.labels_ = self._tensor(labels)
+        self._train(len(image), context)
+        del self.image_, self.text_, self.labels_
+
+    def _train(self, n_train: int, context: FitContext) -> None:
+        """Run the phases over ``n_train`` rows; keep the history and the selected epoch."""
         self.validation_ = context.validation
-        if context.workdir is not None:
-            Path(context.workdir).mkdir(parents=True, exist_ok=True)
-        result = train(self, len(image), seed=self.random_state or 0,
+        result = train(self, n_train, seed=self.random_state or 0,
                        header={"method": self.name, "bits": self.bits},
                        workdir=context.workdir, resume=context.resume,
                        progress=context.progress, has_validation=context.validation is not None)
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
-        del self.image_, self.text_, self.labels_
 
     def _tensor(self, x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(x), dtype=torch.float32, device=self.torch_device_)
@@ -109,7 +112,7 @@ class TorchHashingMethod(HashingMethod):
     def load_training_state(self, state: dict[str, Any]) -> None:
         self.load_model_state(state["model"])
         for name, value in state["buffers"].items():
-            self.buffers()[name].copy_(value)
+            setattr(self, f"{name}_", value.to(self.torch_device_))
         for name in self.optimizer_names:
             getattr(self, name).load_state_dict(state["optimizers"][name])
 

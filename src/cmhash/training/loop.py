@@ -102,6 +102,8 @@ def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
     phases = task.phases()
     shuffle = seed_everything(seed)
     workdir = Path(workdir) if workdir is not None else None
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
     loop = {"phase": 0, "epoch": 0, "history": [], "best": None}
     best_state: dict[str, Any] | None = None
     checkpoint = workdir / "checkpoint.pt" if workdir else None
