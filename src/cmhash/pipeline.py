@@ -79,6 +79,16 @@ def _inputs(method: HashingMethod, dataset: PairedDataset, modality: str, featur
     return token_features(dataset, modality, feature, cache_dir)
 
 
+def _label_text_features(dataset: PairedDataset, feature: str | None,
+                         cache_dir: str | None) -> Any:
+    """Token features of every pair's label text, encoded like the captions (MATH)."""
+    if feature is None:
+        raise InputError("the label text needs a text encoder: name one with --text-feature")
+    label_texts = PairedDataset(name=f"{dataset.name}-label-text", ids=dataset.ids,
+                                texts=dataset.label_texts())
+    return token_features(label_texts, "text", feature, cache_dir)[0]
+
+
 def _validation_size(config: RunConfig, method: HashingMethod, n_train: int) -> int:
     if not method.uses_validation:
         return 0
@@ -117,6 +127,8 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     fit_rows, validation_rows = (carve_validation(split.train, n_validation, config.seed)
                                  if n_validation else (split.train, split.train[:0]))
     word_vectors, word_vector_source = _word_vectors(dataset, config.text_feature, probe)
+    label_text = (_label_text_features(dataset, config.text_feature, config.cache_dir)
+                  if probe.uses_label_text else None)
     write_json(out_dir / "config.json", {
         **asdict(config), "cmhash_version": __version__, "split": split.to_dict(),
         "validation": {"pairs": n_validation, "carved_from": "train", "seed": config.seed},
@@ -131,6 +143,7 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
             validation=(image[validation_rows], text[validation_rows],
                         labels[validation_rows]) if n_validation else None,
             word_vectors=word_vectors, workdir=out_dir / f"train_{bits}",
+            label_text=None if label_text is None else label_text[fit_rows],
             resume=config.resume, progress=True)
         started = time.perf_counter()
         method.fit(image[fit_rows], text[fit_rows], labels[fit_rows], context)

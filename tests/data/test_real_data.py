@@ -77,3 +77,11 @@ def test_info_summarises(data_root):
     assert info["pairs"] == 15677 and info["labels"] == 24 and info["text_vocabulary"] == 1386
     assert info["images_present"] == 15677
     assert info["split"]["database"] == 13677
+
+
+def test_label_texts_match_the_annotation_file(mirflickr, data_root):
+    texts = mirflickr.label_texts()
+    annotations = (data_root / "mirflickr25k" / "labels_annotation.txt").read_text().splitlines()
+    assert texts[0] == "female people portrait sky structures"
+    for i in range(0, 20015, 1234):
+        assert texts[i].split() == annotations[i].split(",")

@@ -94,3 +94,29 @@ def test_mith_input_errors(tokens):
         MITH(bits=16).fit(image.global_features, text, labels)
     with pytest.raises(InputError, match="has 60 rows, expected 90"):
         MITH(bits=16).fit(image, text[np.arange(60)], labels)
+
+
+def test_math_trains_with_label_text_and_encodes_without(tmp_path, tokens):
+    from cmhash.methods.math_hash import MATH, modality_enhanced_attention
+
+    image, text, labels = tokens
+    label_text = TokenFeatures(text.global_features[::-1].copy(), text.tokens[::-1].copy(),
+                               text.mask)
+    rows = np.arange(60)
+    with pytest.raises(InputError, match="label text"):
+        MATH(bits=16).fit(image[rows], text[rows], labels[rows])
+    math_method = MATH(bits=16, epochs=2, batch_size=20, random_state=0)
+    math_method.fit(image[rows], text[rows], labels[rows],
+                    FitContext(label_text=label_text[rows]))
+    codes = math_method.encode_image(image)
+    restored = load_method(math_method.save(tmp_path / "math.pt"))
+    np.testing.assert_array_equal(restored.encode_image(image).packed, codes.packed)
+    np.testing.assert_array_equal(math_method.encode_text(text[np.array([3])]).packed[0],
+                                  math_method.encode_text(text).packed[3])
+
+    label, im, tx = torch.randn(3, 4), torch.randn(3, 4), torch.randn(3, 4)
+    expected = label.clone()
+    for other in (im, tx):
+        weights = torch.softmax(label @ other.T / 2.0, dim=1)  # √4 = 2
+        expected += weights @ other
+    torch.testing.assert_close(modality_enhanced_attention(label, im, tx), expected)

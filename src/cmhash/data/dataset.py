@@ -138,6 +138,14 @@ class PairedDataset:
         """The text feature matrix called ``name`` (or the only one), checked finite."""
         return _pick_feature(self.text_features, name, f"dataset {self.name!r} text")
 
+    def label_texts(self) -> list[str]:
+        """The names of each pair's labels joined by spaces (MATH's label text), e.g.
+        "female people portrait sky structures"."""
+        labels = self.require_labels("a label text")
+        if self.label_names is None:
+            raise InputError(f"dataset {self.name!r} has no label names for a label text")
+        return [" ".join(self.label_names[j] for j in np.flatnonzero(row)) for row in labels]
+
     def images_present(self) -> int:
         """How many of ``image_paths`` exist on disk."""
         return sum(Path(p).is_file() for p in self.image_paths or ())

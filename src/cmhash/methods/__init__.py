@@ -13,6 +13,7 @@ from cmhash.methods.base import FitContext, HashingMethod, clone
 from cmhash.methods.cca_itq import CCAITQ
 from cmhash.methods.dadh import DADH
 from cmhash.methods.hmah import HMAH
+from cmhash.methods.math_hash import MATH
 from cmhash.methods.mith import MITH
 from cmhash.methods.random_codes import RandomCodes
 from cmhash.methods.ridge_hash import RidgeHash
@@ -21,7 +22,7 @@ from cmhash.training import read_checkpoint
 from cmhash.utils.validation import check_file
 
 METHODS: dict[str, type[HashingMethod]] = {
-    m.name: m for m in (CCAITQ, RidgeHash, RandomCodes, HMAH, DADH, MITH)}
+    m.name: m for m in (CCAITQ, RidgeHash, RandomCodes, HMAH, DADH, MITH, MATH)}
 
 
 def list_methods() -> list[str]:

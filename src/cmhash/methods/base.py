@@ -34,6 +34,7 @@ class FitContext:
     validation : (image, text, labels) of validation queries carved from the training pairs,
         scored against the training pairs after every epoch to select the best epoch.
     word_vectors : (d_text, d_word) vectors of the text features' words (BoW columns).
+    label_text : token features of each training pair's label text (MATH), row-aligned.
     workdir : folder for checkpoints and the training log.
     resume : continue from ``workdir``'s checkpoint.
     progress : show progress bars.
@@ -41,6 +42,7 @@ class FitContext:
 
     validation: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     word_vectors: np.ndarray | None = None
+    label_text: Any = None
     workdir: Path | None = None
     resume: bool = False
     progress: bool = False
@@ -57,6 +59,8 @@ class HashingMethod:
     learned_arrays: ClassVar[tuple[str, ...]] = ()
     #: whether ``fit`` uses word vectors of the text features (see :class:`FitContext`)
     uses_word_vectors: ClassVar[bool] = False
+    #: whether ``fit`` uses token features of the label texts (see :class:`FitContext`)
+    uses_label_text: ClassVar[bool] = False
     #: whether the method selects its epoch on a validation split
     uses_validation: ClassVar[bool] = False
     #: file suffix of ``save``

@@ -1,0 +1,194 @@
+"""MATH — Multi-label Augmentation Transformer Hashing, frozen backbone.
+
+MITH's line plus a label-text branch, used in training only.  Inputs per pair: image and caption
+token features, and the tokens of the pair's label text (its label names joined by spaces,
+encoded like a caption, with the caption's projection); each modality projected to w = 512.
+
+MMEA (no parameters; label branch): with ℓ, g_i, g_t the (B × w) global features of the batch,
+    ℓ' = ℓ + softmax(ℓ g_iᵀ / √w) g_i + softmax(ℓ g_tᵀ / √w) g_t      (softmax over the batch)
+GCL (MITH's, one module for image, caption and label): r^m = ResMLP(g^m), h^m_g = tanh(W_c r^m),
+the label using ℓ'.
+LCT (one per image, caption, label; no concept tokens, no mask): sinusoidal positions (max 64)
+added to the projected tokens, 2-layer pre-LN transformer, bitwise hashing averaged over the
+positions, h_k = tanh(mean_l (w_kᵀ x_l + b_k)) → h^m_l.
+Code (no labels): b = sign(½ h_l + ½ h_g) for image and caption.
+
+Loss, with memory banks U^m_g (N × K) of the global hashes and S = 1[L_train L_batchᵀ > 0]:
+  intra  Σ_{m ∈ i,l,t} ℓ(U^m_g, h^m_g, S)                                          × 4
+  inter  ℓ(U^i,h^l) + ℓ(U^l,h^i) + ℓ(U^t,h^l) + ℓ(U^l,h^t) + ℓ(U^i,h^t) + ℓ(U^t,h^i)  × 13
+  mse    (1/B) Σ_m ‖sg(h^m_g) − h^m_l‖²                                             × 5
+  quant  Σ_m ‖½h^m_g + ½h^m_l − B‖² / (B K), B = sign(h^i_g + h^l_g + h^t_g) (detached) × 7
+  align  NCE(r̂^i, r̂^l) + NCE(r̂^t, r̂^l) + NCE(r̂^i, r̂^t)                            × 57
+(The authors' code also updates banks of the local hashes that no loss reads; they are left out.)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from cmhash.encoders.base import TokenFeatures
+from cmhash.errors import InputError
+from cmhash.losses.contrastive import info_nce
+from cmhash.losses.likelihood import pairwise_likelihood_loss
+from cmhash.losses.similarity import hard_similarity
+from cmhash.methods.base import FitContext, HashingMethod
+from cmhash.methods.mith import WIDTH, ConceptLearning
+from cmhash.methods.token_base import TokenBatch, TokenHashingMethod
+from cmhash.nn.transformer import BitwiseHashing, PreLNBlock, sinusoidal_positions
+from cmhash.training import BertAdam, Phase
+
+MAX_POSITIONS = 64
+BRANCHES = ("image", "text", "label")
+
+
+def modality_enhanced_attention(label: torch.Tensor, image: torch.Tensor,
+                                text: torch.Tensor) -> torch.Tensor:
+    """ℓ' of the module docstring, for (B, w) batch matrices."""
+    scale = math.sqrt(label.shape[1])
+    return (label + torch.softmax(label @ image.T / scale, dim=1) @ image
+            + torch.softmax(label @ text.T / scale, dim=1) @ text)
+
+
+class TokenTransformer(nn.Module):
+    """MATH's LCT: positions, 2 pre-LN blocks without a mask, bits averaged over positions."""
+
+    def __init__(self, bits: int, width: int = WIDTH, layers: int = 2, heads: int = 8) -> None:
+        super().__init__()
+        self.register_buffer("positions", sinusoidal_positions(MAX_POSITIONS, width),
+                             persistent=False)
+        self.blocks = nn.ModuleList(PreLNBlock(width, heads) for _ in range(layers))
+        self.hashing = BitwiseHashing(bits, width)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = tokens + self.positions[: tokens.shape[1]]
+        for block in self.blocks:
+            x = block(x)
+        return torch.tanh(self.hashing(x))
+
+
+class MATH(TokenHashingMethod):
+    """MATH with the authors' defaults (see the module docstring)."""
+
+    name = "math"
+    uses_label_text = True
+    optimizer_names = ("optimizer_",)
+
+    def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
+                 lr: float = 1e-3, warmup: float = 0.05, weight_decay: float = 0.01,
+                 intra_weight: float = 4.0, inter_weight: float = 13.0, mse_weight: float = 5.0,
+                 quantization_weight: float = 7.0, contrastive_weight: float = 57.0,
+                 device: str = "cpu", random_state: int | None = None) -> None:
+        super().__init__(bits, device=device, random_state=random_state)
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.warmup = warmup
+        self.weight_decay = weight_decay
+        self.intra_weight = intra_weight
+        self.inter_weight = inter_weight
+        self.mse_weight = mse_weight
+        self.quantization_weight = quantization_weight
+        self.contrastive_weight = contrastive_weight
+
+    def fit(self, image: TokenFeatures, text: TokenFeatures, labels: np.ndarray | None = None,
+            context: FitContext | None = None) -> HashingMethod:
+        context = context or FitContext()
+        if context.label_text is None:
+            raise InputError("math needs the token features of each training pair's label text")
+        if len(context.label_text) != len(image):
+            raise InputError(f"label text features have {len(context.label_text)} rows, "
+                             f"expected {len(image)}")
+        self.train_label_ = context.label_text
+        try:
+            return super().fit(image, text, labels, context)
+        finally:
+            del self.train_label_
+
+    # -- networks -----------------------------------------------------------------------------
+    def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
+        device = self.torch_device_
+        self.projections_ = self.projections(dims, WIDTH).to(device)
+        self.concept_learning_ = ConceptLearning(self.bits).to(device)
+        self.transformers_ = nn.ModuleDict(
+            {m: TokenTransformer(self.bits) for m in BRANCHES}).to(device)
+        steps = -(-dims["n_train"] // self.batch_size) * max(self.epochs, 1)
+        self.optimizer_ = BertAdam(
+            [*self.projections_.parameters(), *self.concept_learning_.parameters(),
+             *self.transformers_.parameters()],
+            lr=self.lr, t_total=steps, warmup=self.warmup, weight_decay=self.weight_decay)
+        self.banks_ = torch.zeros(0)
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"projections": self.projections_, "concept_learning": self.concept_learning_,
+                "transformers": self.transformers_}
+
+    def buffers(self) -> dict[str, torch.Tensor]:
+        return {"banks": self.banks_}
+
+    # -- forward ------------------------------------------------------------------------------
+    def _branch(self, batch: TokenBatch, branch: str,
+                global_features: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        project = self.projections_["image" if branch == "image" else "text"]
+        if global_features is None:
+            global_features = project(batch.global_features)
+        r, h_global = self.concept_learning_(global_features)
+        h_local = self.transformers_[branch](project(batch.tokens))
+        return {"global": h_global, "local": h_local, "r": r}
+
+    def _forward_tokens(self, batch: TokenBatch, modality: str) -> torch.Tensor:
+        out = self._branch(batch, modality)
+        return 0.5 * out["global"] + 0.5 * out["local"]
+
+    # -- training -----------------------------------------------------------------------------
+    def phases(self) -> list[Phase]:
+        return [Phase("math", self.epochs, self.batch_size, self._step, on_start=self._start)]
+
+    def _start(self) -> None:
+        self.banks_ = torch.randn(3, len(self.labels_), self.bits, device=self.torch_device_)
+
+    def _step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
+        for net in self.networks().values():
+            net.train()
+        image_batch, text_batch = self.batch("image", rows), self.batch("text", rows)
+        label_batch = TokenBatch(self.train_label_.rows(rows.cpu().numpy()), self.torch_device_)
+        image = self._branch(image_batch, "image")
+        text = self._branch(text_batch, "text")
+        project = self.projections_["text"]
+        enhanced = modality_enhanced_attention(
+            project(label_batch.global_features),
+            self.projections_["image"](image_batch.global_features),
+            project(text_batch.global_features))
+        label = self._branch(label_batch, "label", enhanced)
+        outputs = {"image": image, "text": text, "label": label}
+        for bank, branch in zip(self.banks_, BRANCHES, strict=True):
+            bank[rows] = outputs[branch]["global"].detach()
+        banks = dict(zip(BRANCHES, self.banks_, strict=True))
+        similarity = hard_similarity(self.labels_, self.labels_[rows])
+
+        def likelihood(bank: str, codes: str) -> torch.Tensor:
+            return pairwise_likelihood_loss(banks[bank], outputs[codes]["global"], similarity)
+
+        intra = sum(likelihood(m, m) for m in BRANCHES)
+        inter = sum(likelihood(a, b) + likelihood(b, a)
+                    for a, b in (("image", "label"), ("text", "label"), ("image", "text")))
+        n, k = image["global"].shape
+        mse = sum(((m["global"].detach() - m["local"]) ** 2).sum() for m in outputs.values()) / n
+        with torch.no_grad():
+            target = torch.sign(image["global"] + label["global"] + text["global"])
+        quantization = sum(((0.5 * m["global"] + 0.5 * m["local"] - target) ** 2).sum()
+                           for m in outputs.values()) / (n * k)
+        alignment = (info_nce(image["r"], label["r"]) + info_nce(text["r"], label["r"])
+                     + info_nce(image["r"], text["r"]))
+        loss = (self.intra_weight * intra + self.inter_weight * inter + self.mse_weight * mse
+                + self.quantization_weight * quantization
+                + self.contrastive_weight * alignment)
+        self.optimizer_.zero_grad()
+        loss.backward()
+        self.optimizer_.step()
+        return {"intra": intra.item(), "inter": inter.item(), "mse": mse.item(),
+                "quant": quantization.item(), "align": alignment.item()}
