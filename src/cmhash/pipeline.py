@@ -23,7 +23,13 @@ import numpy as np
 
 from cmhash.codes import CodeSet, save_code_set
 from cmhash.data import PairedDataset, Split, carve_validation, load_dataset, make_split
-from cmhash.encoders import feature_matrix, glove50_vectors, parse_encoder_spec, token_features
+from cmhash.encoders import (
+    feature_matrix,
+    glove50_vectors,
+    label_text_features,
+    parse_encoder_spec,
+    token_features,
+)
 from cmhash.errors import InputError
 from cmhash.methods import FitContext, HashingMethod, create_method
 from cmhash.metrics import (
@@ -79,16 +85,6 @@ def _inputs(method: HashingMethod, dataset: PairedDataset, modality: str, featur
     return token_features(dataset, modality, feature, cache_dir)
 
 
-def _label_text_features(dataset: PairedDataset, feature: str | None,
-                         cache_dir: str | None) -> Any:
-    """Token features of every pair's label text, encoded like the captions (MATH)."""
-    if feature is None:
-        raise InputError("the label text needs a text encoder: name one with --text-feature")
-    label_texts = PairedDataset(name=f"{dataset.name}-label-text", ids=dataset.ids,
-                                texts=dataset.label_texts())
-    return token_features(label_texts, "text", feature, cache_dir)[0]
-
-
 def _validation_size(config: RunConfig, method: HashingMethod, n_train: int) -> int:
     if not method.uses_validation:
         return 0
@@ -127,7 +123,7 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     fit_rows, validation_rows = (carve_validation(split.train, n_validation, config.seed)
                                  if n_validation else (split.train, split.train[:0]))
     word_vectors, word_vector_source = _word_vectors(dataset, config.text_feature, probe)
-    label_text = (_label_text_features(dataset, config.text_feature, config.cache_dir)
+    label_text = (label_text_features(dataset, config.text_feature, config.cache_dir)
                   if probe.uses_label_text else None)
     write_json(out_dir / "config.json", {
         **asdict(config), "cmhash_version": __version__, "split": split.to_dict(),

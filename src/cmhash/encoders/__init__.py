@@ -117,6 +117,17 @@ def token_features(dataset: PairedDataset, modality: str, spec: str,
         features.valid
 
 
+def label_text_features(dataset: PairedDataset, spec: str | None,
+                        cache_dir: str | Path | None = None) -> TokenFeatures:
+    """Token features of every pair's label text (its label names joined by spaces), encoded
+    by the text encoder ``spec`` like the captions (MATH's label branch)."""
+    if spec is None:
+        raise InputError("the label text needs a text encoder: name one with --text-feature")
+    label_texts = PairedDataset(name=f"{dataset.name}-label-text", ids=dataset.ids,
+                                texts=dataset.label_texts())
+    return token_features(label_texts, "text", spec, cache_dir)[0]
+
+
 __all__ = [
     "ENCODERS",
     "BagOfWords",
@@ -135,6 +146,7 @@ __all__ = [
     "default_cache_dir",
     "feature_matrix",
     "glove50_vectors",
+    "label_text_features",
     "list_encoders",
     "load_clip",
     "openai_to_hf",
