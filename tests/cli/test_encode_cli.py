@@ -37,3 +37,20 @@ def test_encode_mistakes(tmp_path, image_folder, capsys):
     assert main(["encode", spec, "--image-encoder", "efficientnet_lite0:size=64",
                  "--cache-dir", str(tmp_path)]) == 2
     assert "encoder 'efficientnet_lite0'" in _error_line(capsys)
+
+
+def test_token_methods_run_end_to_end(tmp_path, image_folder, capsys):
+    spec = f"folder:{image_folder}"
+    common = ["--dataset", spec, "--protocol", "random:query=6,train=12", "--bits", "16",
+              "--image-feature", "efficientnet_lite0:image_size=64",
+              "--text-feature", "minilm:max_tokens=8", "--cache-dir", str(tmp_path / "cache"),
+              "--set", "epochs=2", "--set", "batch_size=6", "--metrics", "map"]
+    for method in ("mith", "math"):
+        out = tmp_path / method
+        assert main(["run", "--method", method, *common, "--out", str(out)]) == 0
+        report = json.loads((out / "report_16.json").read_text())
+        assert report["epochs_trained"] == 2 and report["directions"]["i2t"]["n_query"] == 6
+    capsys.readouterr()
+    without_text = [a for a in common if not a.startswith(("--text-feature", "minilm"))]
+    assert main(["run", "--method", "mith", *without_text, "--out", str(tmp_path / "x")]) == 2
+    assert "needs token features: name an encoder with --text-feature" in _error_line(capsys)
