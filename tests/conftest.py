@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import make_image_folder
+from tests.helpers import make_image_folder, make_tiny_clip
 
 DATA_ROOT = Path(os.environ.get("CMHASH_DATA_ROOT",
                                 Path(__file__).resolve().parents[1].parent / "shared" / "data"))
@@ -30,3 +30,9 @@ def rng(request) -> np.random.Generator:
 def image_folder(tmp_path_factory, data_root) -> Path:
     """24 real MIRFlickr photos with their tags and labels, as a ``folder:`` dataset."""
     return make_image_folder(tmp_path_factory.mktemp("folder") / "photos", data_root, 24)
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory):
+    """(folder, model, tokenizer) of a tiny random CLIP saved in Hugging Face format."""
+    return make_tiny_clip(tmp_path_factory.mktemp("tiny_clip"))

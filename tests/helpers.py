@@ -8,6 +8,8 @@ from pathlib import Path
 
 from cmhash.data import load_dataset
 
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
 
 def make_image_folder(target: Path, data_root: Path, n: int) -> Path:
     """The first ``n`` MIRFlickr pairs with images (photo, tags, label names) as a ``folder:``
@@ -23,3 +25,35 @@ def make_image_folder(target: Path, data_root: Path, n: int) -> Path:
             labels = [mirflickr.label_names[j] for j in mirflickr.labels[i].nonzero()[0]]
             writer.writerow([name, mirflickr.texts[i] or "untagged", ";".join(labels)])
     return target
+
+
+def _character_vocabulary():
+    """A character-level CLIP BPE vocabulary, end-of-text with the largest id (as OpenAI's)."""
+    tokens = [*LETTERS, *(c + "</w>" for c in LETTERS), "<|startoftext|>", "<|endoftext|>"]
+    return {t: i for i, t in enumerate(tokens)}
+
+
+def make_tiny_clip(folder: Path):
+    """A randomly initialised CLIP (projection 512, as MITH's module expects; towers 64 wide)
+    with a character-level tokenizer, saved in Hugging Face format in ``folder``."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
+
+    vocabulary = _character_vocabulary()
+    vocab_size = len(vocabulary)
+    tokenizer = CLIPTokenizer(vocab=vocabulary, merges=[])
+    config = CLIPConfig(
+        projection_dim=512,
+        # OpenAI's shapes-only layout implies heads = width / 64 and an MLP of 4 × width
+        text_config={"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
+                     "num_attention_heads": 1, "vocab_size": vocab_size,
+                     "max_position_embeddings": 40, "bos_token_id": tokenizer.bos_token_id,
+                     "eos_token_id": tokenizer.eos_token_id,
+                     "pad_token_id": tokenizer.pad_token_id},
+        vision_config={"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
+                       "num_attention_heads": 1, "image_size": 32, "patch_size": 8})
+    torch.manual_seed(0)
+    model = CLIPModel(config).eval()
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder, model, tokenizer

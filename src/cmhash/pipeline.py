@@ -76,9 +76,15 @@ def _without_invalid_pairs(split: Split, valid: np.ndarray) -> tuple[Split, int]
 
 def _inputs(method: HashingMethod, dataset: PairedDataset, modality: str, feature: str | None,
             cache_dir: str | None) -> tuple[Any, np.ndarray]:
-    """Feature matrices, or token features for a token-based method, and the valid rows."""
+    """Feature matrices, token features, or raw inputs (image paths, texts) as the method
+    takes them, and the valid rows."""
     if method.input_kind == "global":
         return feature_matrix(dataset, modality, feature, cache_dir)
+    if method.input_kind == "raw":
+        items = dataset.image_paths if modality == "image" else dataset.texts
+        if items is None:
+            raise InputError(f"dataset {dataset.name!r} has no {modality} items to read")
+        return np.asarray(items), np.ones(len(items), bool)
     if feature is None:
         raise InputError(f"method {method.name!r} needs token features: name an encoder with "
                          f"--{modality}-feature (e.g. efficientnet_lite0, minilm)")
@@ -123,8 +129,10 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     fit_rows, validation_rows = (carve_validation(split.train, n_validation, config.seed)
                                  if n_validation else (split.train, split.train[:0]))
     word_vectors, word_vector_source = _word_vectors(dataset, config.text_feature, probe)
-    label_text = (label_text_features(dataset, config.text_feature, config.cache_dir)
-                  if probe.uses_label_text else None)
+    label_text = None
+    if probe.uses_label_text:
+        label_text = (np.asarray(dataset.label_texts()) if probe.input_kind == "raw" else
+                      label_text_features(dataset, config.text_feature, config.cache_dir))
     write_json(out_dir / "config.json", {
         **asdict(config), "cmhash_version": __version__, "split": split.to_dict(),
         "validation": {"pairs": n_validation, "carved_from": "train", "seed": config.seed},

@@ -8,39 +8,6 @@ from PIL import Image
 from cmhash.encoders import ClipImage, ClipText, load_clip
 from cmhash.errors import InputError
 
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _character_vocabulary():
-    """A character-level CLIP BPE vocabulary, end-of-text with the largest id (as OpenAI's)."""
-    tokens = [*LETTERS, *(c + "</w>" for c in LETTERS), "<|startoftext|>", "<|endoftext|>"]
-    return {t: i for i, t in enumerate(tokens)}
-
-
-@pytest.fixture(scope="module")
-def tiny_clip(tmp_path_factory):
-    from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
-
-    folder = tmp_path_factory.mktemp("tiny_clip")
-    vocabulary = _character_vocabulary()
-    vocab_size = len(vocabulary)
-    tokenizer = CLIPTokenizer(vocab=vocabulary, merges=[])
-    config = CLIPConfig(
-        projection_dim=16,
-        # OpenAI's shapes-only layout implies heads = width / 64 and an MLP of 4 × width
-        text_config={"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
-                     "num_attention_heads": 1, "vocab_size": vocab_size,
-                     "max_position_embeddings": 40, "bos_token_id": tokenizer.bos_token_id,
-                     "eos_token_id": tokenizer.eos_token_id,
-                     "pad_token_id": tokenizer.pad_token_id},
-        vision_config={"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
-                       "num_attention_heads": 1, "image_size": 32, "patch_size": 8})
-    torch.manual_seed(0)
-    model = CLIPModel(config).eval()
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder, model, tokenizer
-
 
 @pytest.fixture(scope="module")
 def images(tmp_path_factory):
@@ -58,7 +25,7 @@ def test_image_tokens_and_global_match_clip_itself(tiny_clip, images):
     folder, model, _ = tiny_clip
     encoder = ClipImage(folder)
     out = encoder.encode(images)
-    assert out.global_features.shape == (3, 16) and out.tokens.shape == (3, 16, 16)
+    assert out.global_features.shape == (3, 512) and out.tokens.shape == (3, 16, 512)
     pixels = encoder.collate([encoder.load(p) for p in images])
     with torch.inference_mode():
         expected = model.get_image_features(pixel_values=pixels)
@@ -71,7 +38,7 @@ def test_text_global_is_the_end_token_and_the_mask_hides_padding_and_end(tiny_cl
     encoder = ClipText(folder, max_tokens=12)
     texts = ["sky sea", "dog", "a b c d e f g h i j k l m n"]
     out = encoder.encode(texts)
-    assert out.tokens.shape == (3, 12, 16) and out.mask.shape == (3, 12)
+    assert out.tokens.shape == (3, 12, 512) and out.mask.shape == (3, 12)
     lengths = [len(tokenizer(t, truncation=True, max_length=12)["input_ids"]) for t in texts]
     assert lengths == [8, 5, 12]  # start + characters + end, truncated to 12
     assert out.mask.sum(1).tolist() == [n - 1 for n in lengths]  # end-of-text hidden

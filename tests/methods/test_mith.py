@@ -9,7 +9,8 @@ import torch
 from cmhash.encoders import TokenFeatures
 from cmhash.errors import InputError
 from cmhash.methods import FitContext, load_method
-from cmhash.methods.mith import MITH, text_token_mask
+from cmhash.methods.backbones import hide_last_token
+from cmhash.methods.mith import MITH
 from cmhash.nn.transformer import (
     BitwiseHashing,
     localized_token_aggregation,
@@ -53,7 +54,7 @@ def test_positions_and_text_mask():
     assert table[0].tolist() == pytest.approx([0, 1, 0, 1, 0, 1] / np.sqrt(6))
     assert table[2, 0].item() == pytest.approx(math.sin(2) / math.sqrt(6))
     mask = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1], [1, 0, 0, 0]], dtype=torch.bool)
-    assert text_token_mask(mask).tolist() == [[True, True, False, False],
+    assert hide_last_token(mask).tolist() == [[True, True, False, False],
                                               [True, True, True, False],
                                               [True, False, False, False]]
 
@@ -90,7 +91,7 @@ def test_mith_trains_encodes_one_item_and_round_trips(tmp_path, tokens):
 
 def test_mith_input_errors(tokens):
     image, text, labels = tokens
-    with pytest.raises(InputError, match="must be token features"):
+    with pytest.raises(InputError, match="must be token features"):  # a 2-D matrix
         MITH(bits=16).fit(image.global_features, text, labels)
     with pytest.raises(InputError, match="has 60 rows, expected 90"):
         MITH(bits=16).fit(image, text[np.arange(60)], labels)

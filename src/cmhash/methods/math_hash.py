@@ -1,8 +1,9 @@
-"""MATH — Multi-label Augmentation Transformer Hashing, frozen backbone.
+"""MATH — Multi-label Augmentation Transformer Hashing.
 
 MITH's line plus a label-text branch, used in training only.  Inputs per pair: image and caption
-token features, and the tokens of the pair's label text (its label names joined by spaces,
-encoded like a caption, with the caption's projection); each modality projected to w = 512.
+tokens from the backbone (:mod:`cmhash.methods.backbones`; frozen encoders projected to w = 512,
+or CLIP), and the tokens of the pair's label text (its label names joined by spaces), encoded
+like a caption.
 
 MMEA (no parameters; label branch): with ℓ, g_i, g_t the (B × w) global features of the batch,
     ℓ' = ℓ + softmax(ℓ g_iᵀ / √w) g_i + softmax(ℓ g_tᵀ / √w) g_t      (softmax over the batch)
@@ -37,10 +38,10 @@ from cmhash.losses.contrastive import info_nce
 from cmhash.losses.likelihood import pairwise_likelihood_loss
 from cmhash.losses.similarity import hard_similarity
 from cmhash.methods.base import FitContext, HashingMethod
-from cmhash.methods.mith import WIDTH, ConceptLearning
-from cmhash.methods.token_base import TokenBatch, TokenHashingMethod
+from cmhash.methods.mith import ConceptLearning
+from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod
 from cmhash.nn.transformer import BitwiseHashing, PreLNBlock, sinusoidal_positions
-from cmhash.training import BertAdam, Phase
+from cmhash.training import Phase
 
 MAX_POSITIONS = 64
 BRANCHES = ("image", "text", "label")
@@ -82,8 +83,11 @@ class MATH(TokenHashingMethod):
                  lr: float = 1e-3, warmup: float = 0.05, weight_decay: float = 0.01,
                  intra_weight: float = 4.0, inter_weight: float = 13.0, mse_weight: float = 5.0,
                  quantization_weight: float = 7.0, contrastive_weight: float = 57.0,
-                 device: str = "cpu", random_state: int | None = None) -> None:
-        super().__init__(bits, device=device, random_state=random_state)
+                 clip_path: str | None = None, tokenizer_dir: str | None = None,
+                 clip_lr: float = 2e-6, device: str = "cpu",
+                 random_state: int | None = None) -> None:
+        super().__init__(bits, clip_path=clip_path, tokenizer_dir=tokenizer_dir,
+                         clip_lr=clip_lr, device=device, random_state=random_state)
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -112,19 +116,17 @@ class MATH(TokenHashingMethod):
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
         device = self.torch_device_
-        self.projections_ = self.projections(dims, WIDTH).to(device)
+        self.backbone_ = self._build_backbone(dims)
         self.concept_learning_ = ConceptLearning(self.bits).to(device)
         self.transformers_ = nn.ModuleDict(
             {m: TokenTransformer(self.bits) for m in BRANCHES}).to(device)
-        steps = -(-dims["n_train"] // self.batch_size) * max(self.epochs, 1)
-        self.optimizer_ = BertAdam(
-            [*self.projections_.parameters(), *self.concept_learning_.parameters(),
-             *self.transformers_.parameters()],
-            lr=self.lr, t_total=steps, warmup=self.warmup, weight_decay=self.weight_decay)
+        self.optimizer_ = self._optimizer([self.concept_learning_, self.transformers_],
+                                          self.epochs, self.batch_size, self.lr, self.warmup,
+                                          self.weight_decay)
         self.banks_ = torch.zeros(0)
 
     def networks(self) -> dict[str, nn.Module]:
-        return {"projections": self.projections_, "concept_learning": self.concept_learning_,
+        return {"backbone": self.backbone_, "concept_learning": self.concept_learning_,
                 "transformers": self.transformers_}
 
     def buffers(self) -> dict[str, torch.Tensor]:
@@ -133,11 +135,10 @@ class MATH(TokenHashingMethod):
     # -- forward ------------------------------------------------------------------------------
     def _branch(self, batch: TokenBatch, branch: str,
                 global_features: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        project = self.projections_["image" if branch == "image" else "text"]
         if global_features is None:
-            global_features = project(batch.global_features)
+            global_features = batch.global_features
         r, h_global = self.concept_learning_(global_features)
-        h_local = self.transformers_[branch](project(batch.tokens))
+        h_local = self.transformers_[branch](batch.tokens)
         return {"global": h_global, "local": h_local, "r": r}
 
     def _forward_tokens(self, batch: TokenBatch, modality: str) -> torch.Tensor:
@@ -155,14 +156,12 @@ class MATH(TokenHashingMethod):
         for net in self.networks().values():
             net.train()
         image_batch, text_batch = self.batch("image", rows), self.batch("text", rows)
-        label_batch = TokenBatch(self.train_label_.rows(rows.cpu().numpy()), self.torch_device_)
+        label_batch = self.backbone_.embed(self.train_label_, rows.cpu().numpy(), "text")
         image = self._branch(image_batch, "image")
         text = self._branch(text_batch, "text")
-        project = self.projections_["text"]
-        enhanced = modality_enhanced_attention(
-            project(label_batch.global_features),
-            self.projections_["image"](image_batch.global_features),
-            project(text_batch.global_features))
+        enhanced = modality_enhanced_attention(label_batch.global_features,
+                                               image_batch.global_features,
+                                               text_batch.global_features)
         label = self._branch(label_batch, "label", enhanced)
         outputs = {"image": image, "text": text, "label": label}
         for bank, branch in zip(self.banks_, BRANCHES, strict=True):
@@ -190,5 +189,6 @@ class MATH(TokenHashingMethod):
         self.optimizer_.zero_grad()
         loss.backward()
         self.optimizer_.step()
-        return {"intra": intra.item(), "inter": inter.item(), "mse": mse.item(),
+        return {"total": loss.item(), "intra": intra.item(), "inter": inter.item(),
+                "mse": mse.item(),
                 "quant": quantization.item(), "align": alignment.item()}

@@ -1,9 +1,9 @@
-"""MITH — Multi-granularity Interactive Transformer Hashing (ACM MM 2023), frozen backbone.
+"""MITH — Multi-granularity Interactive Transformer Hashing (ACM MM 2023).
 
-Inputs per modality: a global feature g and tokens x_1..x_L with a mask (here from frozen
-encoders — EfficientNet-Lite0 7 × 7 grid, MiniLM word pieces — each modality linearly projected
-to the width w = 512; with CLIP they are CLIP's projected tokens).  For a text the mask hides
-padding and the last real token (the end token), as MITH does with CLIP's EOS.
+Inputs per modality: a global feature g and tokens x_1..x_L with a mask, from a backbone
+(:mod:`cmhash.methods.backbones`): frozen encoders' cached tokens (EfficientNet-Lite0 7 × 7
+grid, MiniLM word pieces), each modality linearly projected to the width w = 512, or CLIP
+fine-tuned end to end (``clip_path``).  For a text the mask hides padding and the end token.
 
 GCL (one module shared by both modalities): r = ResMLP(g), h_g = tanh(W_c r) with a bias-free
 concept embedding W_c ∈ R^{K×w}; concept scores of every token s_l = tanh(W_c ResMLP(x_l)),
@@ -38,7 +38,7 @@ from torch import nn
 from cmhash.losses.contrastive import info_nce, token_info_nce
 from cmhash.losses.likelihood import pairwise_likelihood_loss
 from cmhash.losses.similarity import hard_similarity
-from cmhash.methods.token_base import TokenBatch, TokenHashingMethod
+from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod
 from cmhash.nn.transformer import (
     BitwiseHashing,
     PreLNBlock,
@@ -46,9 +46,7 @@ from cmhash.nn.transformer import (
     localized_token_aggregation,
     sinusoidal_positions,
 )
-from cmhash.training import BertAdam, Phase
-
-WIDTH = 512
+from cmhash.training import Phase
 
 
 class ConceptLearning(nn.Module):
@@ -82,15 +80,6 @@ class ConceptTransformer(nn.Module):
         return torch.tanh(self.hashing(x)), F.normalize(self.token_projection(x), dim=2)
 
 
-def text_token_mask(mask: torch.Tensor) -> torch.Tensor:
-    """Hide the last real token of each text (its end token) besides the padding."""
-    hidden = mask.clone()
-    last = mask.long().sum(dim=1) - 1
-    rows = torch.arange(len(mask), device=mask.device)
-    hidden[rows[last >= 1], last[last >= 1]] = False
-    return hidden
-
-
 class MITH(TokenHashingMethod):
     """MITH with the authors' defaults (see the module docstring)."""
 
@@ -103,8 +92,11 @@ class MITH(TokenHashingMethod):
                  quantization_weight: float = 8.0, quantization_lambda: float = 0.99,
                  contrastive_weight: float = 50.0, token_contrastive_alpha: float = 0.01,
                  distillation_weight: float = 1.0, feedback: float = 0.1,
-                 device: str = "cpu", random_state: int | None = None) -> None:
-        super().__init__(bits, device=device, random_state=random_state)
+                 clip_path: str | None = None, tokenizer_dir: str | None = None,
+                 clip_lr: float = 2e-6, device: str = "cpu",
+                 random_state: int | None = None) -> None:
+        super().__init__(bits, clip_path=clip_path, tokenizer_dir=tokenizer_dir,
+                         clip_lr=clip_lr, device=device, random_state=random_state)
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -123,19 +115,17 @@ class MITH(TokenHashingMethod):
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
         device = self.torch_device_
-        self.projections_ = self.projections(dims, WIDTH).to(device)
+        self.backbone_ = self._build_backbone(dims)
         self.concept_learning_ = ConceptLearning(self.bits).to(device)
         self.transformers_ = nn.ModuleDict(
             {m: ConceptTransformer(self.bits) for m in ("image", "text")}).to(device)
-        steps = -(-dims["n_train"] // self.batch_size) * max(self.epochs, 1)
-        self.optimizer_ = BertAdam(
-            [*self.projections_.parameters(), *self.concept_learning_.parameters(),
-             *self.transformers_.parameters()],
-            lr=self.lr, t_total=steps, warmup=self.warmup, weight_decay=self.weight_decay)
+        self.optimizer_ = self._optimizer([self.concept_learning_, self.transformers_],
+                                          self.epochs, self.batch_size, self.lr, self.warmup,
+                                          self.weight_decay)
         self.banks_ = torch.zeros(0)
 
     def networks(self) -> dict[str, nn.Module]:
-        return {"projections": self.projections_, "concept_learning": self.concept_learning_,
+        return {"backbone": self.backbone_, "concept_learning": self.concept_learning_,
                 "transformers": self.transformers_}
 
     def buffers(self) -> dict[str, torch.Tensor]:
@@ -144,13 +134,11 @@ class MITH(TokenHashingMethod):
     # -- the forward pass ---------------------------------------------------------------------
     def _hashes(self, batch: TokenBatch, modality: str) -> dict[str, torch.Tensor]:
         """h_g, h_l, r (ResMLP output of the global feature) and p (concept tokens)."""
-        project = self.projections_[modality]
-        tokens = project(batch.tokens)
-        mask = text_token_mask(batch.mask) if modality == "text" else batch.mask
-        r, h_global = self.concept_learning_(project(batch.global_features))
+        r, h_global = self.concept_learning_(batch.global_features)
         with torch.no_grad():
-            scores = self.concept_learning_(tokens)[1]
-        concept_tokens = localized_token_aggregation(scores, tokens, mask, self.top_k)
+            scores = self.concept_learning_(batch.tokens)[1]
+        concept_tokens = localized_token_aggregation(scores, batch.tokens, batch.mask,
+                                                     self.top_k)
         h_local, p = self.transformers_[modality](concept_tokens)
         return {"global": h_global, "local": h_local, "r": r, "p": p}
 
@@ -198,5 +186,6 @@ class MITH(TokenHashingMethod):
         self.optimizer_.zero_grad()
         loss.backward()
         self.optimizer_.step()
-        return {"intra": intra.item(), "inter": inter.item(), "quant": quantization.item(),
+        return {"total": loss.item(), "intra": intra.item(), "inter": inter.item(),
+                "quant": quantization.item(),
                 "align": alignment.item(), "distil": distillation.item()}

@@ -1,10 +1,11 @@
-"""Base of the token-based methods (MITH, MATH) on a frozen backbone.
+"""Base of the token-based methods (MITH, MATH).
 
-Inputs are :class:`~cmhash.encoders.base.TokenFeatures` per modality (a global feature, tokens
-and a token mask, typically float16 memory maps from the feature cache); each modality is passed
-through a learned linear projection to the hashing module's width.  Batches are gathered from
-the inputs and converted to float32 tensors on the device one at a time, so a training set of
-token features never has to be held in float32.
+Their 512-d global features and tokens come from a backbone (:mod:`cmhash.methods.backbones`):
+by default cached token features of frozen encoders, each modality linearly projected
+(``fit`` takes :class:`~cmhash.encoders.base.TokenFeatures`); with ``clip_path`` set, CLIP itself
+on raw inputs (``fit`` takes arrays of image paths and of texts), fine-tuned at ``clip_lr``.
+Batches are formed one at a time on the device, so a training set never has to be held in
+float32 or decoded all at once.
 """
 
 from __future__ import annotations
@@ -16,60 +17,47 @@ import torch
 from torch import nn
 
 from cmhash.codes import Codes
-from cmhash.encoders.base import TokenFeatures
 from cmhash.errors import InputError, NotFittedError
+from cmhash.methods.backbones import WIDTH, ClipBackbone, FrozenBackbone, TokenBatch
 from cmhash.methods.base import FitContext, HashingMethod
 from cmhash.methods.torch_base import ENCODE_BATCH, TorchHashingMethod
 from cmhash.metrics import mean_average_precision
+from cmhash.training import BertAdam
 from cmhash.utils.validation import check_labels
 
 
-def _check_tokens(x: Any, name: str, n: int | None = None) -> TokenFeatures:
-    if not isinstance(x, TokenFeatures):
-        raise InputError(f"{name} must be token features (global, tokens, mask), got "
-                         f"{type(x).__name__}")
-    if x.tokens.ndim != 3 or x.global_features.ndim != 2 or len(x.tokens) != len(x):
-        raise InputError(f"{name}: tokens {x.tokens.shape} and global {x.global_features.shape}"
-                         " do not describe the same items")
-    if n is not None and len(x) != n:
-        raise InputError(f"{name} has {len(x)} rows, expected {n}")
-    if x.mask is not None and x.mask.shape != x.tokens.shape[:2]:
-        raise InputError(f"{name}: mask {x.mask.shape} does not match tokens {x.tokens.shape}")
-    return x
-
-
-class TokenBatch:
-    """A batch on the device: global (B, d), tokens (B, L, d), mask (B, L) bool."""
-
-    def __init__(self, features: TokenFeatures, device: torch.device) -> None:
-        self.global_features = torch.as_tensor(features.global_features, dtype=torch.float32,
-                                               device=device)
-        self.tokens = torch.as_tensor(features.tokens, dtype=torch.float32, device=device)
-        self.mask = (torch.ones(self.tokens.shape[:2], dtype=torch.bool, device=device)
-                     if features.mask is None else torch.as_tensor(features.mask, device=device))
-        if not (torch.isfinite(self.global_features).all() and torch.isfinite(self.tokens).all()):
-            raise InputError("token features hold NaN or Inf values")
-
-
 class TokenHashingMethod(TorchHashingMethod):
-    """A deep method whose inputs are token features (see the module docstring)."""
+    """A deep method on token features (see the module docstring)."""
 
-    uses_word_vectors = False
-    input_kind = "tokens"
+    def __init__(self, bits: int = 64, *, clip_path: str | None = None,
+                 tokenizer_dir: str | None = None, clip_lr: float = 2e-6, device: str = "cpu",
+                 random_state: int | None = None) -> None:
+        super().__init__(bits, device=device, random_state=random_state)
+        self.clip_path = clip_path
+        self.tokenizer_dir = tokenizer_dir
+        self.clip_lr = clip_lr
 
-    def fit(self, image: TokenFeatures, text: TokenFeatures, labels: np.ndarray | None = None,
+    @property
+    def input_kind(self) -> str:  # type: ignore[override]
+        """"raw" (image paths and texts) with CLIP, else "tokens"."""
+        return "raw" if self.clip_path else "tokens"
+
+    def _backbone_class(self) -> type[FrozenBackbone] | type[ClipBackbone]:
+        return ClipBackbone if self.clip_path else FrozenBackbone
+
+    def fit(self, image: Any, text: Any, labels: np.ndarray | None = None,
             context: FitContext | None = None) -> HashingMethod:
         self._validate_params()
-        _check_tokens(image, "training image features")
-        _check_tokens(text, "training text features", len(image))
+        backbone = self._backbone_class()
+        image_width = backbone.check(image, "training image inputs")
+        text_width = backbone.check(text, "training text inputs", len(image))
         if labels is None:
             raise InputError(f"method {self.name!r} is supervised and needs labels")
         labels = check_labels(labels, "training labels", len(image))
         context = context or FitContext()
         self.torch_device_ = torch.device(self.device)
-        self.dims_ = {"image": image.tokens.shape[2], "text": text.tokens.shape[2],
-                      "labels": labels.shape[1], "image_tokens": image.tokens.shape[1],
-                      "text_tokens": text.tokens.shape[1], "n_train": len(image)}
+        self.dims_ = {"image": image_width, "text": text_width, "labels": labels.shape[1],
+                      "n_train": len(image)}
         torch.manual_seed(self.random_state or 0)
         self._build(self.dims_, None)
         self.train_image_, self.train_text_ = image, text
@@ -79,31 +67,46 @@ class TokenHashingMethod(TorchHashingMethod):
         self.is_fitted_ = True
         return self
 
+    def _build_backbone(self, dims: dict[str, Any]) -> nn.Module:
+        if self.clip_path:
+            return ClipBackbone(self.clip_path, self.tokenizer_dir).to(self.torch_device_)
+        return FrozenBackbone({m: dims[m] for m in ("image", "text")}).to(self.torch_device_)
+
+    def _optimizer(self, hashing: list[nn.Module], epochs: int, batch_size: int, lr: float,
+                   warmup: float, weight_decay: float) -> BertAdam:
+        """BertAdam over the hashing modules (and a frozen backbone's projections) at ``lr``
+        and, with CLIP, the CLIP weights at ``clip_lr``."""
+        steps = -(-self.dims_["n_train"] // batch_size) * max(epochs, 1)
+        groups = [{"params": [p for m in hashing for p in m.parameters()], "lr": lr}]
+        backbone_lr = self.clip_lr if self.clip_path else lr
+        groups.append({"params": list(self.backbone_.parameters()), "lr": backbone_lr})
+        return BertAdam(groups, lr=lr, t_total=steps, warmup=warmup, weight_decay=weight_decay)
+
     def batch(self, modality: str, rows: torch.Tensor) -> TokenBatch:
         """Training rows of one modality as a device batch."""
-        features = self.train_image_ if modality == "image" else self.train_text_
-        return TokenBatch(features.rows(rows.cpu().numpy()), self.torch_device_)
+        inputs = self.train_image_ if modality == "image" else self.train_text_
+        return self.backbone_.embed(inputs, rows.cpu().numpy(), modality)
 
     def _forward_tokens(self, batch: TokenBatch, modality: str) -> torch.Tensor:
         """Real-valued codes (n, bits) of a batch, networks in eval mode."""
         raise NotImplementedError
 
-    def _project(self, x: TokenFeatures, modality: str) -> np.ndarray:
-        _check_tokens(x, f"{modality} features")
-        if x.tokens.shape[2] != self.dims_[modality]:
-            raise InputError(f"{modality} tokens have width {x.tokens.shape[2]}, the model was "
-                             f"fitted on {self.dims_[modality]}")
+    def _project(self, x: Any, modality: str) -> np.ndarray:
+        width = self._backbone_class().check(x, f"{modality} inputs")
+        if width != self.dims_[modality]:
+            raise InputError(f"{modality} tokens have width {width}, the model was fitted on "
+                             f"{self.dims_[modality]}")
         for net in self.networks().values():
             net.eval()
         outputs = []
         with torch.no_grad():
             for start in range(0, len(x), ENCODE_BATCH):
                 rows = np.arange(start, min(start + ENCODE_BATCH, len(x)))
-                batch = TokenBatch(x.rows(rows), torch.device(self.device))
+                batch = self.backbone_.embed(x, rows, modality)
                 outputs.append(self._forward_tokens(batch, modality).cpu().numpy())
         return np.concatenate(outputs) if outputs else np.zeros((0, self.bits))
 
-    def _encode(self, x: TokenFeatures, modality: str) -> Codes:
+    def _encode(self, x: Any, modality: str) -> Codes:
         if not getattr(self, "is_fitted_", False):
             raise NotFittedError(f"method {self.name!r} must be fitted before encoding")
         return Codes.from_real(self._project(x, modality))
@@ -111,7 +114,8 @@ class TokenHashingMethod(TorchHashingMethod):
     def validation_scores(self) -> dict[str, float]:
         image, text, labels = self.validation_
         db_labels = self.labels_.cpu().numpy()
-        def codes(x: TokenFeatures, modality: str) -> Codes:
+
+        def codes(x: Any, modality: str) -> Codes:
             return Codes.from_real(self._project(x, modality))
 
         i2t = mean_average_precision(codes(image, "image"), codes(self.train_text_, "text"),
@@ -120,6 +124,5 @@ class TokenHashingMethod(TorchHashingMethod):
                                      labels, db_labels)
         return {"i2t_map": i2t, "t2i_map": t2i, "score": (i2t + t2i) / 2}
 
-    def projections(self, dims: dict[str, Any], width: int) -> nn.ModuleDict:
-        """The learned linear projections of each modality's frozen features to ``width``."""
-        return nn.ModuleDict({m: nn.Linear(dims[m], width) for m in ("image", "text")})
+
+__all__ = ["WIDTH", "TokenBatch", "TokenHashingMethod"]
