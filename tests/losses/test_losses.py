@@ -217,3 +217,14 @@ def test_info_nce_and_token_info_nce_against_loops():
         backward += [(znt[k], k) for k in range(4)]
     expected = 0.5 * (cross_entropy_rows(forward) + cross_entropy_rows(backward))
     assert token_info_nce(ta, tb).item() == pytest.approx(expected, rel=1e-10)
+
+
+def test_signed_hamming_equals_packed_hamming():
+    from cmhash.codes import Codes, hamming_distance
+    from cmhash.losses.similarity import signed_hamming
+
+    g = torch.Generator().manual_seed(4)
+    a = torch.sign(torch.randn(5, 16, generator=g))
+    b = torch.sign(torch.randn(7, 16, generator=g))
+    expected = hamming_distance(Codes.from_real(a.numpy()), Codes.from_real(b.numpy()))
+    np.testing.assert_array_equal(signed_hamming(a, b).numpy(), expected)
