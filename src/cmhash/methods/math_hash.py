@@ -86,13 +86,10 @@ class MATH(TokenHashingMethod):
                  clip_path: str | None = None, tokenizer_dir: str | None = None,
                  clip_lr: float = 2e-6, device: str = "cpu",
                  random_state: int | None = None) -> None:
-        super().__init__(bits, clip_path=clip_path, tokenizer_dir=tokenizer_dir,
-                         clip_lr=clip_lr, device=device, random_state=random_state)
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.warmup = warmup
-        self.weight_decay = weight_decay
+        super().__init__(bits, epochs=epochs, batch_size=batch_size, lr=lr, warmup=warmup,
+                         weight_decay=weight_decay, clip_path=clip_path,
+                         tokenizer_dir=tokenizer_dir, clip_lr=clip_lr, device=device,
+                         random_state=random_state)
         self.intra_weight = intra_weight
         self.inter_weight = inter_weight
         self.mse_weight = mse_weight
@@ -120,9 +117,7 @@ class MATH(TokenHashingMethod):
         self.concept_learning_ = ConceptLearning(self.bits).to(device)
         self.transformers_ = nn.ModuleDict(
             {m: TokenTransformer(self.bits) for m in BRANCHES}).to(device)
-        self.optimizer_ = self._optimizer([self.concept_learning_, self.transformers_],
-                                          self.epochs, self.batch_size, self.lr, self.warmup,
-                                          self.weight_decay)
+        self.optimizer_ = self._optimizer([self.concept_learning_, self.transformers_])
         self.banks_ = torch.zeros(0)
 
     def networks(self) -> dict[str, nn.Module]:

@@ -29,10 +29,17 @@ from cmhash.utils.validation import check_labels
 class TokenHashingMethod(TorchHashingMethod):
     """A deep method on token features (see the module docstring)."""
 
-    def __init__(self, bits: int = 64, *, clip_path: str | None = None,
-                 tokenizer_dir: str | None = None, clip_lr: float = 2e-6, device: str = "cpu",
+    def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
+                 lr: float = 1e-3, warmup: float = 0.05, weight_decay: float = 0.01,
+                 clip_path: str | None = None, tokenizer_dir: str | None = None,
+                 clip_lr: float = 2e-6, device: str = "cpu",
                  random_state: int | None = None) -> None:
         super().__init__(bits, device=device, random_state=random_state)
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.warmup = warmup
+        self.weight_decay = weight_decay
         self.clip_path = clip_path
         self.tokenizer_dir = tokenizer_dir
         self.clip_lr = clip_lr
@@ -72,15 +79,15 @@ class TokenHashingMethod(TorchHashingMethod):
             return ClipBackbone(self.clip_path, self.tokenizer_dir).to(self.torch_device_)
         return FrozenBackbone({m: dims[m] for m in ("image", "text")}).to(self.torch_device_)
 
-    def _optimizer(self, hashing: list[nn.Module], epochs: int, batch_size: int, lr: float,
-                   warmup: float, weight_decay: float) -> BertAdam:
+    def _optimizer(self, hashing: list[nn.Module]) -> BertAdam:
         """BertAdam over the hashing modules (and a frozen backbone's projections) at ``lr``
         and, with CLIP, the CLIP weights at ``clip_lr``."""
-        steps = -(-self.dims_["n_train"] // batch_size) * max(epochs, 1)
-        groups = [{"params": [p for m in hashing for p in m.parameters()], "lr": lr}]
-        backbone_lr = self.clip_lr if self.clip_path else lr
+        steps = -(-self.dims_["n_train"] // self.batch_size) * max(self.epochs, 1)
+        groups = [{"params": [p for m in hashing for p in m.parameters()], "lr": self.lr}]
+        backbone_lr = self.clip_lr if self.clip_path else self.lr
         groups.append({"params": list(self.backbone_.parameters()), "lr": backbone_lr})
-        return BertAdam(groups, lr=lr, t_total=steps, warmup=warmup, weight_decay=weight_decay)
+        return BertAdam(groups, lr=self.lr, t_total=steps, warmup=self.warmup,
+                        weight_decay=self.weight_decay)
 
     def batch(self, modality: str, rows: torch.Tensor) -> TokenBatch:
         """Training rows of one modality as a device batch."""
