@@ -120,13 +120,6 @@ class MATH(TokenHashingMethod):
         self.optimizer_ = self._optimizer([self.concept_learning_, self.transformers_])
         self.banks_ = torch.zeros(0)
 
-    def networks(self) -> dict[str, nn.Module]:
-        return {"backbone": self.backbone_, "concept_learning": self.concept_learning_,
-                "transformers": self.transformers_}
-
-    def buffers(self) -> dict[str, torch.Tensor]:
-        return {"banks": self.banks_}
-
     # -- forward ------------------------------------------------------------------------------
     def _branch(self, batch: TokenBatch, branch: str,
                 global_features: torch.Tensor | None = None) -> dict[str, torch.Tensor]:

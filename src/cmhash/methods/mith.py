@@ -119,13 +119,6 @@ class MITH(TokenHashingMethod):
         self.optimizer_ = self._optimizer([self.concept_learning_, self.transformers_])
         self.banks_ = torch.zeros(0)
 
-    def networks(self) -> dict[str, nn.Module]:
-        return {"backbone": self.backbone_, "concept_learning": self.concept_learning_,
-                "transformers": self.transformers_}
-
-    def buffers(self) -> dict[str, torch.Tensor]:
-        return {"banks": self.banks_}
-
     # -- the forward pass ---------------------------------------------------------------------
     def _hashes(self, batch: TokenBatch, modality: str) -> dict[str, torch.Tensor]:
         """h_g, h_l, r (ResMLP output of the global feature) and p (concept tokens)."""

@@ -74,6 +74,16 @@ class TokenHashingMethod(TorchHashingMethod):
         self.is_fitted_ = True
         return self
 
+    def networks(self) -> dict[str, nn.Module]:
+        """Both methods hold a backbone, a concept-learning module and per-branch
+        transformers, built by their ``_build``."""
+        return {"backbone": self.backbone_, "concept_learning": self.concept_learning_,
+                "transformers": self.transformers_}
+
+    def buffers(self) -> dict[str, torch.Tensor]:
+        """The memory banks of the global (and, for MITH, local) hashes."""
+        return {"banks": self.banks_}
+
     def _build_backbone(self, dims: dict[str, Any]) -> nn.Module:
         if self.clip_path:
             return ClipBackbone(self.clip_path, self.tokenizer_dir).to(self.torch_device_)
