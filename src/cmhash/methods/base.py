@@ -132,8 +132,12 @@ class HashingMethod:
     def _encode(self, x: np.ndarray, modality: str) -> Codes:
         if not getattr(self, "is_fitted_", False):
             raise NotFittedError(f"method {self.name!r} must be fitted before encoding")
-        x = check_features(x, f"{modality} features")
+        x = self._check_input(x, f"{modality} features")
         return Codes.from_real(self._project(x, modality))
+
+    def _check_input(self, x: Any, name: str) -> Any:
+        """Inputs to encode, checked: a finite 2-D feature matrix by default."""
+        return check_features(x, name)
 
     def encode_image(self, x: np.ndarray) -> Codes:
         """Codes of image feature rows (n, d_image)."""

@@ -16,12 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from cmhash.codes import Codes
-from cmhash.errors import InputError, NotFittedError
+from cmhash.errors import InputError
 from cmhash.methods.backbones import WIDTH, ClipBackbone, FrozenBackbone, TokenBatch
 from cmhash.methods.base import FitContext, HashingMethod
-from cmhash.methods.torch_base import ENCODE_BATCH, TorchHashingMethod
-from cmhash.metrics import mean_average_precision
+from cmhash.methods.torch_base import TorchHashingMethod
 from cmhash.training import BertAdam
 from cmhash.utils.validation import check_labels
 
@@ -108,38 +106,21 @@ class TokenHashingMethod(TorchHashingMethod):
         """Real-valued codes (n, bits) of a batch, networks in eval mode."""
         raise NotImplementedError
 
-    def _project(self, x: Any, modality: str) -> np.ndarray:
+    def _check_input(self, x: Any, name: str) -> Any:
+        self._backbone_class().check(x, name)
+        return x
+
+    def _check_width(self, x: Any, modality: str) -> None:
         width = self._backbone_class().check(x, f"{modality} inputs")
         if width != self.dims_[modality]:
             raise InputError(f"{modality} tokens have width {width}, the model was fitted on "
                              f"{self.dims_[modality]}")
-        for net in self.networks().values():
-            net.eval()
-        outputs = []
-        with torch.no_grad():
-            for start in range(0, len(x), ENCODE_BATCH):
-                rows = np.arange(start, min(start + ENCODE_BATCH, len(x)))
-                batch = self.backbone_.embed(x, rows, modality)
-                outputs.append(self._forward_tokens(batch, modality).cpu().numpy())
-        return np.concatenate(outputs) if outputs else np.zeros((0, self.bits))
 
-    def _encode(self, x: Any, modality: str) -> Codes:
-        if not getattr(self, "is_fitted_", False):
-            raise NotFittedError(f"method {self.name!r} must be fitted before encoding")
-        return Codes.from_real(self._project(x, modality))
+    def _forward_rows(self, x: Any, rows: np.ndarray, modality: str) -> torch.Tensor:
+        return self._forward_tokens(self.backbone_.embed(x, rows, modality), modality)
 
-    def validation_scores(self) -> dict[str, float]:
-        image, text, labels = self.validation_
-        db_labels = self.labels_.cpu().numpy()
-
-        def codes(x: Any, modality: str) -> Codes:
-            return Codes.from_real(self._project(x, modality))
-
-        i2t = mean_average_precision(codes(image, "image"), codes(self.train_text_, "text"),
-                                     labels, db_labels)
-        t2i = mean_average_precision(codes(text, "text"), codes(self.train_image_, "image"),
-                                     labels, db_labels)
-        return {"i2t_map": i2t, "t2i_map": t2i, "score": (i2t + t2i) / 2}
+    def _training_inputs(self) -> tuple[Any, Any]:
+        return self.train_image_, self.train_text_
 
 
 __all__ = ["WIDTH", "TokenBatch", "TokenHashingMethod"]

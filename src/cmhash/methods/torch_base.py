@@ -86,10 +86,14 @@ class TorchHashingMethod(HashingMethod):
     def _tensor(self, x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(x), dtype=torch.float32, device=self.torch_device_)
 
+    def _training_inputs(self) -> tuple[Any, Any]:
+        """The training pairs' (image, text) inputs in the form ``_project`` takes."""
+        return self.image_.cpu().numpy(), self.text_.cpu().numpy()
+
     def validation_scores(self) -> dict[str, float]:
         """mAP of validation queries against the training pairs, both directions."""
         image, text, labels = self.validation_
-        db_image, db_text = (self.image_.cpu().numpy(), self.text_.cpu().numpy())
+        db_image, db_text = self._training_inputs()
         db_labels = self.labels_.cpu().numpy()
         i2t = mean_average_precision(self._codes(image, "image"), self._codes(db_text, "text"),
                                      labels, db_labels)
@@ -117,22 +121,29 @@ class TorchHashingMethod(HashingMethod):
             getattr(self, name).load_state_dict(state["optimizers"][name])
 
     # -- encoding -----------------------------------------------------------------------------
-    def _project(self, x: np.ndarray, modality: str) -> np.ndarray:
+    def _check_width(self, x: Any, modality: str) -> None:
         if x.shape[1] != self.dims_[modality]:
             raise InputError(f"{modality} features have {x.shape[1]} columns, the model was "
                              f"fitted on {self.dims_[modality]}")
+
+    def _forward_rows(self, x: Any, rows: np.ndarray, modality: str) -> torch.Tensor:
+        """Real-valued codes of the rows ``rows`` of ``x``."""
+        batch = torch.as_tensor(np.asarray(x[rows], np.float32), device=self.torch_device_)
+        return self._forward(batch, modality)
+
+    def _project(self, x: Any, modality: str) -> np.ndarray:
+        self._check_width(x, modality)
         for net in self.networks().values():
             net.eval()
         outputs = []
         with torch.no_grad():
             for start in range(0, len(x), ENCODE_BATCH):
-                batch = torch.as_tensor(x[start:start + ENCODE_BATCH], dtype=torch.float32,
-                                        device=torch.device(self.device))
-                outputs.append(self._forward(batch, modality).cpu().numpy())
+                rows = np.arange(start, min(start + ENCODE_BATCH, len(x)))
+                outputs.append(self._forward_rows(x, rows, modality).cpu().numpy())
         return np.concatenate(outputs) if outputs else np.zeros((0, self.bits))
 
-    def _codes(self, x: np.ndarray, modality: str) -> Codes:
-        return Codes.from_real(self._project(np.asarray(x, np.float32), modality))
+    def _codes(self, x: Any, modality: str) -> Codes:
+        return Codes.from_real(self._project(x, modality))
 
     # -- persistence --------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
