@@ -2,7 +2,8 @@
 
     python benchmarks/epoch_curve.py RUN_FOLDER [--bits 64]
 
-RUN_FOLDER is the output of `cmhash run` for a deep method; the log is
+RUN_FOLDER is the output of `cmhash run` for a deep method (or its record under
+benchmarks/records/); the log is
 RUN_FOLDER/train_<bits>/train_log.jsonl (validation queries: pairs held out from the training
 pairs, database: the other training pairs).  Prints one row per epoch.
 """
@@ -22,6 +23,8 @@ def main() -> None:
     folder = Path(args.run_folder)
     config = json.loads((folder / "config.json").read_text())
     log = folder / f"train_{args.bits}" / "train_log.jsonl"
+    if not log.is_file():  # a record kept by results_table.py
+        log = folder / f"train_{args.bits}_log.jsonl"
     print(f"{config['method']} on {config['dataset']} ({config['protocol']}), {args.bits} bits, "
           f"params {config['params']}; validation pairs: {config['validation']['pairs']}")
     print("| phase | epoch | validation I→T map | validation T→I map | seconds |")
