@@ -22,14 +22,16 @@ import json
 import platform
 import shutil
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDS = REPO / "benchmarks" / "records"
+CONFIGS = REPO / "configs"
 sys.path.insert(0, str(REPO / "src"))
 
-from cmhash.pipeline import RunConfig, run  # noqa: E402
+from cmhash.pipeline import run  # noqa: E402
+from cmhash.run_config import RunConfig, load_run_config, make_run_config  # noqa: E402
 from cmhash.utils.atomic import write_atomic  # noqa: E402
 
 BITS = [16, 32, 64, 128]
@@ -40,27 +42,11 @@ MIRFLICKR = ("MIRFlickr-25K, 15,677 pairs, 128-px images; protocol `mirflickr` (
 
 @dataclass
 class Entry:
-    """One method in a table: its defaults, or the parameters named in ``params``."""
+    """One row group of a table: a method with its defaults, or the run configuration of
+    ``configs/<config>`` (a deep method's CPU schedule, or a labelled variant)."""
 
-    method: str
-    params: dict = field(default_factory=dict)
-    label: str | None = None  # the row's name when ``params`` changes the method
-
-    @property
-    def name(self) -> str:
-        return self.label or self.method
-
-
-BASELINES = [Entry("random"), Entry("cca_itq"), Entry("ridge_hash")]
-#: DADH on this CPU: 2,048 wide (8 s instead of 103 s per MIRFlickr epoch; the 8,192-wide
-#: validation curve in docs/benchmarks.md plateaus at the same mAP) and 20 epochs instead of 300.
-DADH_CPU = {"hidden": 2048, "epochs": 20}
-DEEP = [
-    Entry("hmah"),
-    Entry("dadh", DADH_CPU),
-    Entry("dadh", {**DADH_CPU, "beta": 0.0, "beta_offset": 0.0, "weighted_triplet": False},
-          "dadh β=0"),
-]
+    name: str
+    config: str | None = None
 
 
 @dataclass
@@ -72,13 +58,35 @@ class Table:
     image_feature: str | None = None
     text_feature: str | None = None
 
+    def run_config(self, entry: Entry) -> RunConfig:
+        """The configuration of ``entry`` in this table (a config file must be for its data)."""
+        given = {"bits": BITS, "metrics": ["map", "map@500"]}
+        if entry.config is None:
+            return make_run_config({"method": entry.name, "dataset": self.dataset,
+                                    "protocol": self.protocol, "image_feature": self.image_feature,
+                                    "text_feature": self.text_feature, **given})
+        config = load_run_config(CONFIGS / entry.config, given)
+        data = (config.dataset, config.protocol, config.image_feature, config.text_feature)
+        if data != (self.dataset, self.protocol, self.image_feature, self.text_feature):
+            raise SystemExit(f"configs/{entry.config} is not for the table {self.title!r}")
+        return config
+
+
+BASELINES = [Entry("random"), Entry("cca_itq"), Entry("ridge_hash")]
+
+
+def deep(data: str) -> list[Entry]:
+    """HMAH, DADH (CPU schedule) and the DADH ablation on ``data`` (a configs/ suffix)."""
+    return [Entry("hmah", f"hmah-{data}.toml"), Entry("dadh", f"dadh-{data}.toml"),
+            Entry("dadh β=0", f"dadh-beta0-{data}.toml")]
+
 
 TABLES = [
     Table("Wiki (2,866 pairs; 128-d SIFT BoVW images, 10-d LDA texts; protocol `wiki`: "
           "693 queries, 2,173 train = database)", "wiki", "wiki",
-          [*BASELINES, *DEEP, Entry("hmah", {"batch_size": 128}, "hmah batch 128")]),
+          [*BASELINES, *deep("wiki"), Entry("hmah batch 128", "hmah-batch128-wiki.toml")]),
     Table(f"{MIRFLICKR}; texts: 1,386-d tag BoW", "mirflickr-images", "mirflickr",
-          [*BASELINES, *DEEP], "efficientnet_lite0", "bow"),
+          [*BASELINES, *deep("mirflickr")], "efficientnet_lite0", "bow"),
     Table(f"{MIRFLICKR}; texts: MiniLM (384-d sentence embedding of the tags)",
           "mirflickr-images", "mirflickr", BASELINES, "efficientnet_lite0", "minilm"),
 ]
@@ -110,12 +118,9 @@ def table(spec: Table, runs: Path, data_root: str, reuse: bool) -> list[str]:
              "| method | bits | I→T map | T→I map | I→T map@500 | T→I map@500 | train s | epochs |",
              "|---|---|---|---|---|---|---|---|"]
     for entry in spec.entries:
-        config = RunConfig(method=entry.method, dataset=spec.dataset, protocol=spec.protocol,
-                           bits=BITS, metrics=["map", "map@500"], params=entry.params,
-                           image_feature=spec.image_feature, text_feature=spec.text_feature)
-        folder = "-".join(filter(None, (entry.name.replace(" ", "_"), spec.dataset,
-                                         spec.protocol, spec.image_feature,
-                                         spec.text_feature)))
+        config = spec.run_config(entry)
+        folder = Path(entry.config).stem if entry.config else "-".join(filter(None, (
+            entry.name, spec.dataset, spec.protocol, spec.image_feature, spec.text_feature)))
         summary = _reused(config, RECORDS / folder) if reuse else None
         if summary is None:
             summary = run(config, runs / folder, data_root, log=lambda _: None)

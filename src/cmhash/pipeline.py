@@ -15,7 +15,7 @@ used for the final evaluation.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -34,34 +34,14 @@ from cmhash.errors import InputError
 from cmhash.methods import FitContext, HashingMethod, create_method
 from cmhash.metrics import (
     DEFAULT_CURVE_DEPTHS,
-    DEFAULT_METRICS,
     evaluate_code_set,
     plot_pr_curve,
     plot_precision_at_k,
 )
+from cmhash.run_config import RunConfig
 from cmhash.utils.atomic import write_json
 from cmhash.utils.validation import check_bits
 from cmhash.version import __version__
-
-
-@dataclass
-class RunConfig:
-    """What to run; every field is recorded in the run folder's ``config.json``."""
-
-    method: str
-    dataset: str
-    protocol: str
-    bits: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
-    params: dict[str, Any] = field(default_factory=dict)
-    seed: int = 0
-    split_seed: int | None = None
-    image_feature: str | None = None
-    text_feature: str | None = None
-    cache_dir: str | None = None
-    validation_size: int | None = None
-    resume: bool = False
-    metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
-    directions: list[str] = field(default_factory=lambda: ["i2t", "t2i"])
 
 
 def _without_invalid_pairs(split: Split, valid: np.ndarray) -> tuple[Split, int]:

@@ -26,7 +26,8 @@ from cmhash.metrics import (
     plot_pr_curve,
     plot_precision_at_k,
 )
-from cmhash.pipeline import RunConfig, run
+from cmhash.pipeline import run
+from cmhash.run_config import load_run_config, make_run_config
 from cmhash.utils.atomic import write_json
 from cmhash.version import __version__
 
@@ -108,13 +109,16 @@ def _run(args: argparse.Namespace) -> int:
     params = _parse_params(args.set)
     if args.device:
         params["device"] = args.device
-    config = RunConfig(method=args.method, dataset=args.dataset, protocol=args.protocol,
-                       bits=args.bits, params=params, seed=args.seed,
-                       split_seed=args.split_seed, image_feature=args.image_feature,
-                       text_feature=args.text_feature, metrics=args.metrics,
-                       directions=args.directions, cache_dir=args.cache_dir,
-                       validation_size=args.validation_size, resume=args.resume)
-    out = args.out or f"runs/{args.method}-{args.dataset}-{args.protocol}-seed{args.seed}"
+    given = {"method": args.method, "dataset": args.dataset, "protocol": args.protocol,
+             "bits": args.bits, "params": params or None, "seed": args.seed,
+             "split_seed": args.split_seed, "image_feature": args.image_feature,
+             "text_feature": args.text_feature, "metrics": args.metrics,
+             "directions": args.directions, "cache_dir": args.cache_dir,
+             "validation_size": args.validation_size, "resume": args.resume or None}
+    config = (load_run_config(args.config, given) if args.config
+              else make_run_config(given, "cmhash run (give --method, --dataset and "
+                                          "--protocol, or --config FILE)"))
+    out = args.out or f"runs/{config.method}-{config.dataset}-{config.protocol}-seed{config.seed}"
     run(config, out, args.data_root)
     print(f"run folder: {out}")
     return 0
@@ -129,6 +133,18 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _metric_options(defaults: bool = True) -> argparse.ArgumentParser:
+    """--metrics and --directions; with ``defaults=False`` they default to None (``cmhash run``:
+    the config file's values, else RunConfig's defaults)."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--metrics", nargs="+",
+                         default=list(DEFAULT_METRICS) if defaults else None,
+                         help=f"named metrics (default: {' '.join(DEFAULT_METRICS)})")
+    options.add_argument("--directions", nargs="+", default=["i2t", "t2i"] if defaults else None,
+                         choices=list(DIRECTIONS), help="default: i2t t2i")
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cmhash", description="Deep cross-modal hashing.")
     parser.add_argument("--version", action="version", version=f"cmhash {__version__}")
@@ -137,11 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
     data_root = argparse.ArgumentParser(add_help=False)
     data_root.add_argument("--data-root", help="folder holding the named datasets "
                            "(default: $CMHASH_DATA_ROOT or ./data)")
-    metric_options = argparse.ArgumentParser(add_help=False)
-    metric_options.add_argument("--metrics", nargs="+", default=list(DEFAULT_METRICS),
-                                help="named metrics (default: %(default)s)")
-    metric_options.add_argument("--directions", nargs="+", default=["i2t", "t2i"],
-                                choices=list(DIRECTIONS))
 
     data = commands.add_parser("data", help="inspect datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
@@ -155,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=_data_info)
 
-    evaluate = commands.add_parser("evaluate", parents=[metric_options],
+    evaluate = commands.add_parser("evaluate", parents=[_metric_options()],
                                    help="metrics, JSON report and plots of a codes file")
     evaluate.add_argument("codes", help=".npz or .mat with q_img, q_txt, r_img, r_txt, q_l, r_l")
     evaluate.add_argument("--out", help="output folder (default: the codes file name without "
@@ -182,13 +193,16 @@ def build_parser() -> argparse.ArgumentParser:
                              "one-off compilation)")
     encode.set_defaults(handler=_encode)
 
-    train = commands.add_parser("run", parents=[data_root, metric_options, cache_dir],
+    train = commands.add_parser("run", parents=[data_root, _metric_options(defaults=False),
+                                                cache_dir],
                                 help="train, encode and evaluate a method")
-    train.add_argument("--method", required=True, help=", ".join(list_methods()))
-    train.add_argument("--dataset", required=True)
-    train.add_argument("--protocol", required=True, help=", ".join(list_protocols()))
-    train.add_argument("--bits", type=int, nargs="+", default=[16, 32, 64, 128])
-    train.add_argument("--seed", type=int, default=0, help="model seed")
+    train.add_argument("--config", help="a TOML run configuration (see configs/); the "
+                                        "options below replace its values")
+    train.add_argument("--method", help=", ".join(list_methods()))
+    train.add_argument("--dataset")
+    train.add_argument("--protocol", help=", ".join(list_protocols()))
+    train.add_argument("--bits", type=int, nargs="+", help="default: 16 32 64 128")
+    train.add_argument("--seed", type=int, help="model seed (default 0)")
     train.add_argument("--split-seed", type=int, help="split seed of a random protocol")
     train.add_argument("--image-feature", help="a stored image feature, or an image encoder "
                                                "spec (features from the cache)")
