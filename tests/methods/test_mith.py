@@ -89,6 +89,26 @@ def test_mith_trains_encodes_one_item_and_round_trips(tmp_path, tokens):
     np.testing.assert_array_equal(restored.encode_image(image).packed, codes.packed)
 
 
+def test_validation_ranks_against_the_first_training_pairs_only(tokens, monkeypatch):
+    from cmhash.metrics import mean_average_precision
+
+    image, text, labels = tokens
+    monkeypatch.setattr(MITH, "validation_database_size", 25)
+    train, validation = np.arange(60), np.arange(60, 90)
+    mith = MITH(bits=16, epochs=2, batch_size=20, random_state=0)
+    mith.fit(image[train], text[train], labels[train],
+             FitContext(validation=(image[validation], text[validation], labels[validation])))
+    database = train[:25]  # the kept model is the selected epoch's: its scores recompute
+    i2t = mean_average_precision(mith.encode_image(image[validation]),
+                                 mith.encode_text(text[database]), labels[validation],
+                                 labels[database])
+    t2i = mean_average_precision(mith.encode_text(text[validation]),
+                                 mith.encode_image(image[database]), labels[validation],
+                                 labels[database])
+    assert mith.best_epoch_["validation"]["i2t_map"] == pytest.approx(i2t)
+    assert mith.best_epoch_["validation"]["t2i_map"] == pytest.approx(t2i)
+
+
 def test_mith_input_errors(tokens):
     image, text, labels = tokens
     with pytest.raises(InputError, match="must be token features"):  # a 2-D matrix

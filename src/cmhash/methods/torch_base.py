@@ -33,6 +33,9 @@ class TorchHashingMethod(HashingMethod):
     file_suffix = ".pt"
     #: names of the optimiser attributes that checkpoints hold
     optimizer_names: ClassVar[tuple[str, ...]] = ()
+    #: validation ranks against this many training pairs (None: all); the training rows come
+    #: in the random order of the split, so the first ones are a random sample
+    validation_database_size: ClassVar[int | None] = None
 
     def __init__(self, bits: int = 64, *, device: str = "cpu",
                  random_state: int | None = None) -> None:
@@ -91,14 +94,16 @@ class TorchHashingMethod(HashingMethod):
         return self.image_.cpu().numpy(), self.text_.cpu().numpy()
 
     def validation_scores(self) -> dict[str, float]:
-        """mAP of validation queries against the training pairs, both directions."""
+        """mAP of validation queries against the training pairs (the first
+        ``validation_database_size`` of them, if set), both directions."""
         image, text, labels = self.validation_
         db_image, db_text = self._training_inputs()
-        db_labels = self.labels_.cpu().numpy()
-        i2t = mean_average_precision(self._codes(image, "image"), self._codes(db_text, "text"),
-                                     labels, db_labels)
-        t2i = mean_average_precision(self._codes(text, "text"), self._codes(db_image, "image"),
-                                     labels, db_labels)
+        n = self.validation_database_size or len(self.labels_)
+        db_labels = self.labels_[:n].cpu().numpy()
+        i2t = mean_average_precision(self._codes(image, "image"),
+                                     self._codes(db_text, "text", n), labels, db_labels)
+        t2i = mean_average_precision(self._codes(text, "text"),
+                                     self._codes(db_image, "image", n), labels, db_labels)
         return {"i2t_map": i2t, "t2i_map": t2i, "score": (i2t + t2i) / 2}
 
     # -- checkpoints ----------------------------------------------------------------------------
@@ -131,19 +136,21 @@ class TorchHashingMethod(HashingMethod):
         batch = torch.as_tensor(np.asarray(x[rows], np.float32), device=self.torch_device_)
         return self._forward(batch, modality)
 
-    def _project(self, x: Any, modality: str) -> np.ndarray:
+    def _project(self, x: Any, modality: str, n: int | None = None) -> np.ndarray:
+        """Real-valued codes of the first ``n`` rows of ``x`` (all by default)."""
         self._check_width(x, modality)
         for net in self.networks().values():
             net.eval()
+        n = len(x) if n is None else min(n, len(x))
         outputs = []
         with torch.no_grad():
-            for start in range(0, len(x), ENCODE_BATCH):
-                rows = np.arange(start, min(start + ENCODE_BATCH, len(x)))
+            for start in range(0, n, ENCODE_BATCH):
+                rows = np.arange(start, min(start + ENCODE_BATCH, n))
                 outputs.append(self._forward_rows(x, rows, modality).cpu().numpy())
         return np.concatenate(outputs) if outputs else np.zeros((0, self.bits))
 
-    def _codes(self, x: Any, modality: str) -> Codes:
-        return Codes.from_real(self._project(x, modality))
+    def _codes(self, x: Any, modality: str, n: int | None = None) -> Codes:
+        return Codes.from_real(self._project(x, modality, n))
 
     # -- persistence --------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
