@@ -9,7 +9,7 @@ import torch
 from cmhash.encoders import TokenFeatures
 from cmhash.errors import InputError
 from cmhash.methods import FitContext, load_method
-from cmhash.methods.backbones import hide_last_token
+from cmhash.methods.backbones import FrozenBackbone, hide_last_token
 from cmhash.methods.mith import MITH
 from cmhash.nn.transformer import (
     BitwiseHashing,
@@ -72,6 +72,23 @@ def tokens():
     image = TokenFeatures(image_tokens.mean(axis=1), image_tokens)
     text = TokenFeatures(text_tokens.mean(axis=1), text_tokens, text_mask)
     return image, text, labels
+
+
+def test_frozen_projection_normalises_each_token_before_the_linear_map():
+    backbone = FrozenBackbone({"image": 16})
+    rng = np.random.default_rng(1)
+    tokens = rng.normal(size=(4, 6, 16)).astype(np.float32)
+    features = TokenFeatures(tokens.mean(axis=1), tokens)
+    scaled = TokenFeatures(25 * tokens.mean(axis=1) + 3, 25 * tokens + 3)
+    rows = np.arange(4)
+    batch, batch_scaled = (backbone.embed(x, rows, "image") for x in (features, scaled))
+    torch.testing.assert_close(batch.tokens, batch_scaled.tokens, atol=1e-4, rtol=1e-4)
+    projection = backbone.projections["image"]
+    x = torch.as_tensor(tokens)
+    normalised = (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, unbiased=False,
+                                                                   keepdim=True) + 1e-5)
+    torch.testing.assert_close(batch.tokens, normalised @ projection.weight.T + projection.bias,
+                               atol=1e-5, rtol=1e-5)
 
 
 def test_mith_trains_encodes_one_item_and_round_trips(tmp_path, tokens):

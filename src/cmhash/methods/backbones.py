@@ -1,9 +1,14 @@
 """Where MITH and MATH get their 512-d global features and tokens from.
 
 ``FrozenBackbone``: cached token features of frozen encoders (:class:`TokenFeatures`), each
-modality through a learned linear projection.  ``ClipBackbone``: CLIP itself on raw inputs
-(image paths, texts), fine-tuned with the hashing module at its own learning rate, as MITH does
-(MITH §2.1–2.2: bicubic resize to the CLIP input size, CLIP mean/std, at most 32 BPE tokens).
+modality through a LayerNorm and a learned linear projection — the frozen analogue of CLIP's
+``ln_post``/``ln_final`` + projection that MITH reads its tokens from.  The LayerNorm matters:
+the encoders' scales differ by an order of magnitude (EfficientNet-Lite0 tokens are ReLU6
+outputs of norm ~25, MiniLM sentence embeddings have norm 1), and without it the text globals
+start as the projection's bias alone (docs/benchmarks.md).
+``ClipBackbone``: CLIP itself on raw inputs (image paths, texts), fine-tuned with the hashing
+module at its own learning rate, as MITH does (MITH §2.1–2.2: bicubic resize to the CLIP input
+size, CLIP mean/std, at most 32 BPE tokens).
 Both turn rows of their inputs into a :class:`TokenBatch` on the device.
 """
 
@@ -60,12 +65,24 @@ def hide_last_token(mask: torch.Tensor) -> torch.Tensor:
     return hidden
 
 
+class NormalizedProjection(nn.Linear):
+    """x ↦ W LN(x) + b: Linear(d → 512) after a LayerNorm (with its own affine parameters)."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__(in_features, out_features)
+        self.norm = nn.LayerNorm(in_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(self.norm(x))
+
+
 class FrozenBackbone(nn.Module):
-    """Cached token features, a learned Linear(d_m → 512) per modality."""
+    """Cached token features, a learned LayerNorm + Linear(d_m → 512) per modality."""
 
     def __init__(self, widths: dict[str, int]) -> None:
         super().__init__()
-        self.projections = nn.ModuleDict({m: nn.Linear(d, WIDTH) for m, d in widths.items()})
+        self.projections = nn.ModuleDict(
+            {m: NormalizedProjection(d, WIDTH) for m, d in widths.items()})
 
     @staticmethod
     def check(x: Any, name: str, n: int | None = None) -> int:
