@@ -89,6 +89,10 @@ def test_frozen_projection_normalises_each_token_before_the_linear_map():
                                                                    keepdim=True) + 1e-5)
     torch.testing.assert_close(batch.tokens, normalised @ projection.weight.T + projection.bias,
                                atol=1e-5, rtol=1e-5)
+    plain = FrozenBackbone({"image": 16}, normalize=False)  # the ablation: projection only
+    linear = plain.projections["image"]
+    torch.testing.assert_close(plain.embed(features, rows, "image").tokens,
+                               x @ linear.weight.T + linear.bias)
 
 
 def test_mith_trains_encodes_one_item_and_round_trips(tmp_path, tokens):

@@ -77,12 +77,13 @@ class NormalizedProjection(nn.Linear):
 
 
 class FrozenBackbone(nn.Module):
-    """Cached token features, a learned LayerNorm + Linear(d_m → 512) per modality."""
+    """Cached token features, a learned LayerNorm + Linear(d_m → 512) per modality (without
+    the LayerNorm if not ``normalize``: the ablation of docs/benchmarks.md)."""
 
-    def __init__(self, widths: dict[str, int]) -> None:
+    def __init__(self, widths: dict[str, int], normalize: bool = True) -> None:
         super().__init__()
-        self.projections = nn.ModuleDict(
-            {m: NormalizedProjection(d, WIDTH) for m, d in widths.items()})
+        projection = NormalizedProjection if normalize else nn.Linear
+        self.projections = nn.ModuleDict({m: projection(d, WIDTH) for m, d in widths.items()})
 
     @staticmethod
     def check(x: Any, name: str, n: int | None = None) -> int:

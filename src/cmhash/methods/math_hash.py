@@ -84,11 +84,12 @@ class MATH(TokenHashingMethod):
                  intra_weight: float = 4.0, inter_weight: float = 13.0, mse_weight: float = 5.0,
                  quantization_weight: float = 7.0, contrastive_weight: float = 57.0,
                  clip_path: str | None = None, tokenizer_dir: str | None = None,
-                 clip_lr: float = 2e-6, device: str = "cpu",
+                 clip_lr: float = 2e-6, normalize_features: bool = True, device: str = "cpu",
                  random_state: int | None = None) -> None:
         super().__init__(bits, epochs=epochs, batch_size=batch_size, lr=lr, warmup=warmup,
                          weight_decay=weight_decay, clip_path=clip_path,
-                         tokenizer_dir=tokenizer_dir, clip_lr=clip_lr, device=device,
+                         tokenizer_dir=tokenizer_dir, clip_lr=clip_lr,
+                         normalize_features=normalize_features, device=device,
                          random_state=random_state)
         self.intra_weight = intra_weight
         self.inter_weight = inter_weight

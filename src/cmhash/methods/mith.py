@@ -2,8 +2,9 @@
 
 Inputs per modality: a global feature g and tokens x_1..x_L with a mask, from a backbone
 (:mod:`cmhash.methods.backbones`): frozen encoders' cached tokens (EfficientNet-Lite0 7 × 7
-grid, MiniLM word pieces), each modality linearly projected to the width w = 512, or CLIP
-fine-tuned end to end (``clip_path``).  For a text the mask hides padding and the end token.
+grid, MiniLM word pieces), each modality layer-normalised and linearly projected to the width
+w = 512, or CLIP fine-tuned end to end (``clip_path``).  For a text the mask hides padding and
+the end token.
 
 GCL (one module shared by both modalities): r = ResMLP(g), h_g = tanh(W_c r) with a bias-free
 concept embedding W_c ∈ R^{K×w}; concept scores of every token s_l = tanh(W_c ResMLP(x_l)),
@@ -93,11 +94,12 @@ class MITH(TokenHashingMethod):
                  contrastive_weight: float = 50.0, token_contrastive_alpha: float = 0.01,
                  distillation_weight: float = 1.0, feedback: float = 0.1,
                  clip_path: str | None = None, tokenizer_dir: str | None = None,
-                 clip_lr: float = 2e-6, device: str = "cpu",
+                 clip_lr: float = 2e-6, normalize_features: bool = True, device: str = "cpu",
                  random_state: int | None = None) -> None:
         super().__init__(bits, epochs=epochs, batch_size=batch_size, lr=lr, warmup=warmup,
                          weight_decay=weight_decay, clip_path=clip_path,
-                         tokenizer_dir=tokenizer_dir, clip_lr=clip_lr, device=device,
+                         tokenizer_dir=tokenizer_dir, clip_lr=clip_lr,
+                         normalize_features=normalize_features, device=device,
                          random_state=random_state)
         self.top_k = top_k
         self.intra_weight = intra_weight

@@ -34,8 +34,8 @@ class TokenHashingMethod(TorchHashingMethod):
     def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
                  lr: float = 1e-3, warmup: float = 0.05, weight_decay: float = 0.01,
                  clip_path: str | None = None, tokenizer_dir: str | None = None,
-                 clip_lr: float = 2e-6, device: str = "cpu",
-                 random_state: int | None = None) -> None:
+                 clip_lr: float = 2e-6, normalize_features: bool = True,
+                 device: str = "cpu", random_state: int | None = None) -> None:
         super().__init__(bits, device=device, random_state=random_state)
         self.epochs = epochs
         self.batch_size = batch_size
@@ -45,6 +45,7 @@ class TokenHashingMethod(TorchHashingMethod):
         self.clip_path = clip_path
         self.tokenizer_dir = tokenizer_dir
         self.clip_lr = clip_lr
+        self.normalize_features = normalize_features
 
     @property
     def input_kind(self) -> str:  # type: ignore[override]
@@ -89,7 +90,8 @@ class TokenHashingMethod(TorchHashingMethod):
     def _build_backbone(self, dims: dict[str, Any]) -> nn.Module:
         if self.clip_path:
             return ClipBackbone(self.clip_path, self.tokenizer_dir).to(self.torch_device_)
-        return FrozenBackbone({m: dims[m] for m in ("image", "text")}).to(self.torch_device_)
+        return FrozenBackbone({m: dims[m] for m in ("image", "text")},
+                              self.normalize_features).to(self.torch_device_)
 
     def _optimizer(self, hashing: list[nn.Module]) -> BertAdam:
         """BertAdam over the hashing modules (and a frozen backbone's projections) at ``lr``
