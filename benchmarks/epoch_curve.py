@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -21,10 +22,14 @@ def main() -> None:
     parser.add_argument("--bits", type=int, default=64)
     args = parser.parse_args()
     folder = Path(args.run_folder)
+    if not (folder / "config.json").is_file():
+        sys.exit(f"epoch_curve: {folder} is not a run folder (no config.json)")
     config = json.loads((folder / "config.json").read_text())
     log = folder / f"train_{args.bits}" / "train_log.jsonl"
     if not log.is_file():  # a record kept by results_table.py
         log = folder / f"train_{args.bits}_log.jsonl"
+    if not log.is_file():
+        sys.exit(f"epoch_curve: no training log for {args.bits} bits in {folder}")
     print(f"{config['method']} on {config['dataset']} ({config['protocol']}), {args.bits} bits, "
           f"params {config['params']}; validation pairs: {config['validation']['pairs']}")
     print("| phase | epoch | validation I→T map | validation T→I map | seconds |")

@@ -138,9 +138,10 @@ def table(spec: Table, runs: Path, data_root: str, reuse: bool) -> list[str]:
         folder = Path(entry.config).stem if entry.config else "-".join(filter(None, (
             entry.name, spec.dataset, spec.protocol, spec.image_feature, spec.text_feature)))
         rows = _recorded_rows(config, RECORDS / folder) if reuse else {}
-        for bits in [bits for bits in config.bits if bits not in rows]:
-            # one code length at a time, recorded as soon as it is trained
+        missing = [bits for bits in config.bits if bits not in rows]
+        if missing:
             shutil.rmtree(runs / folder, ignore_errors=True)
+        for bits in missing:  # one code length at a time, recorded as soon as it is trained
             run(replace(config, bits=[bits]), runs / folder, data_root, log=lambda _: None)
             rows = _keep_record(runs / folder, RECORDS / folder, rows)
         for row in (rows[bits] for bits in config.bits):
