@@ -188,7 +188,8 @@ def main() -> None:
         "epoch on the 1,956 training pairs (80 in all); `hmah batch 128` gives it 16.",
         "MITH and MATH: 4 epochs instead of 30 (the 45-minute CPU budget of a 64-bit MITH run;",
         "see [benchmarks.md](benchmarks.md)), frozen encoders' tokens projected to 512,",
-        "validated against 3,000 of the training pairs.",
+        "validated against 3,000 of the training pairs; why they trail HMAH here, and why",
+        "MITH fails at 16 bits, is in [benchmarks.md](benchmarks.md).",
         "`train s` is wall time on this 2-core CPU;",
         "every run's configuration and per-epoch validation log is kept in",
         "`benchmarks/records/`.  Machine: "
