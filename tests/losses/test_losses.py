@@ -181,6 +181,8 @@ def test_pairwise_likelihood_against_loops():
             total += float(similarity[j, b]) * theta - math.log1p(math.exp(theta))
     value = pairwise_likelihood_loss(bank, codes, similarity)
     assert value.item() == pytest.approx(-total / 18, rel=1e-12)
+    doubled = pairwise_likelihood_loss(0.5 * bank, codes, similarity, scale=1.0)
+    assert doubled.item() == pytest.approx(value.item(), rel=1e-12)
     codes.requires_grad_(True)
     pairwise_likelihood_loss(bank, codes, similarity).backward()
     assert torch.isfinite(codes.grad).all()

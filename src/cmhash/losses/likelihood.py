@@ -1,6 +1,9 @@
 """Pairwise likelihood loss against a memory bank (DCMH line; MITH/MATH "bayesian" loss).
 
-    ℓ(U, h, S) = −mean_{j,b} [ S_jb θ_jb − log(1 + e^{θ_jb}) ],   θ = clamp(½ U hᵀ, −64, 64)
+    ℓ(U, h, S) = −mean_{j,b} [ S_jb θ_jb − log(1 + e^{θ_jb}) ],   θ = clamp(a U hᵀ, −64, 64)
+
+with a = ½ in every published method (so θ ∈ [−K/2, K/2] for codes in [−1, 1]^K); other values
+of a only serve ablations.
 
 U: (N × K) stored codes of all training pairs (a memory bank, the batch rows overwritten with the
 current outputs before the loss), h: (B × K) codes of the batch, S: (N × B) label similarity.
@@ -16,7 +19,7 @@ THETA_LIMIT = 64.0
 
 
 def pairwise_likelihood_loss(bank: torch.Tensor, codes: torch.Tensor,
-                             similarity: torch.Tensor) -> torch.Tensor:
-    """ℓ(U, h, S) of the module docstring (mean over all N × B entries)."""
-    theta = torch.clamp(0.5 * bank @ codes.T, -THETA_LIMIT, THETA_LIMIT)
+                             similarity: torch.Tensor, scale: float = 0.5) -> torch.Tensor:
+    """ℓ(U, h, S) of the module docstring (mean over all N × B entries), a = ``scale``."""
+    theta = torch.clamp(scale * bank @ codes.T, -THETA_LIMIT, THETA_LIMIT)
     return -(similarity * theta - F.softplus(theta)).mean()

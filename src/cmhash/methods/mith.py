@@ -16,7 +16,8 @@ bitwise hashing h_l,k = tanh(w_kᵀ c_k + b_k) as one einsum; p_k = normalize(P 
 token-wise contrastive term.  Code: b = sign(h_g + h_l).
 
 Loss per batch, with memory banks U (N × K, initialised randn, batch rows overwritten with the
-detached outputs before the loss), S = 1[L_train L_batchᵀ > 0] and ℓ the pairwise likelihood:
+detached outputs before the loss), S = 1[L_train L_batchᵀ > 0] and ℓ the pairwise likelihood
+(:mod:`cmhash.losses.likelihood`, θ = ½ U hᵀ; ``likelihood_scale`` replaces the ½, for ablations):
   intra  ℓ(U^i_l, h^i_l, S) + ℓ(U^t_l, h^t_l, S)                                    × 1
   inter  ℓ(U^i_g, h^t_g, S) + ℓ(U^t_g, h^i_g, S)                                    × 10
   quant  (‖H^i − B‖² + ‖H^t − B‖²) / (B K), H = ½h_g + ½h_l,
@@ -93,8 +94,9 @@ class MITH(TokenHashingMethod):
                  quantization_weight: float = 8.0, quantization_lambda: float = 0.99,
                  contrastive_weight: float = 50.0, token_contrastive_alpha: float = 0.01,
                  distillation_weight: float = 1.0, feedback: float = 0.1,
-                 clip_path: str | None = None, tokenizer_dir: str | None = None,
-                 clip_lr: float = 2e-6, normalize_features: bool = True, device: str = "cpu",
+                 likelihood_scale: float = 0.5, clip_path: str | None = None,
+                 tokenizer_dir: str | None = None, clip_lr: float = 2e-6,
+                 normalize_features: bool = True, device: str = "cpu",
                  random_state: int | None = None) -> None:
         super().__init__(bits, epochs=epochs, batch_size=batch_size, lr=lr, warmup=warmup,
                          weight_decay=weight_decay, clip_path=clip_path,
@@ -110,6 +112,7 @@ class MITH(TokenHashingMethod):
         self.token_contrastive_alpha = token_contrastive_alpha
         self.distillation_weight = distillation_weight
         self.feedback = feedback
+        self.likelihood_scale = likelihood_scale
 
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
@@ -153,10 +156,12 @@ class MITH(TokenHashingMethod):
                         (bank_image_l, image["local"]), (bank_text_l, text["local"])):
             bank[rows] = h.detach()
         similarity = hard_similarity(self.labels_, self.labels_[rows])
-        intra = pairwise_likelihood_loss(bank_image_l, image["local"], similarity) + \
-            pairwise_likelihood_loss(bank_text_l, text["local"], similarity)
-        inter = pairwise_likelihood_loss(bank_image_g, text["global"], similarity) + \
-            pairwise_likelihood_loss(bank_text_g, image["global"], similarity)
+
+        def likelihood(bank: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+            return pairwise_likelihood_loss(bank, codes, similarity, self.likelihood_scale)
+
+        intra = likelihood(bank_image_l, image["local"]) + likelihood(bank_text_l, text["local"])
+        inter = likelihood(bank_image_g, text["global"]) + likelihood(bank_text_g, image["global"])
         lam = self.quantization_lambda
         with torch.no_grad():
             target = torch.sign(lam * image["global"] + (1 - lam) * image["local"]
