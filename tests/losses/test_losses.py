@@ -230,3 +230,29 @@ def test_signed_hamming_equals_packed_hamming():
     b = torch.sign(torch.randn(7, 16, generator=g))
     expected = hamming_distance(Codes.from_real(a.numpy()), Codes.from_real(b.numpy()))
     np.testing.assert_array_equal(signed_hamming(a, b).numpy(), expected)
+
+
+def test_global_local_terms_against_loops_and_their_gradient_split():
+    from cmhash.losses.global_local import blended_quantization, global_local_distillation
+
+    g = torch.Generator().manual_seed(4)
+    h_global = torch.tanh(torch.randn(3, 4, generator=g, dtype=torch.float64))
+    h_local = torch.tanh(torch.randn(3, 4, generator=g, dtype=torch.float64))
+    codes = torch.sign(torch.randn(3, 4, generator=g, dtype=torch.float64))
+    squared = sum((h_global[i, k] - h_local[i, k]).item() ** 2
+                  for i in range(3) for k in range(4))
+    blended = sum((0.5 * h_global[i, k] + 0.5 * h_local[i, k] - codes[i, k]).item() ** 2
+                  for i in range(3) for k in range(4))
+    assert blended_quantization(h_global, h_local, codes).item() == pytest.approx(blended / 12)
+
+    hg, hl = h_global.clone().requires_grad_(True), h_local.clone().requires_grad_(True)
+    loss = global_local_distillation(hg, hl, feedback=0.1)
+    assert loss.item() == pytest.approx(1.1 * squared / 3)
+    loss.backward()
+    # h_l is pulled to h_g with weight 1, h_g to h_l only with the feedback weight 0.1
+    torch.testing.assert_close(hl.grad, 2 * (h_local - h_global) / 3)
+    torch.testing.assert_close(hg.grad, 0.1 * 2 * (h_global - h_local) / 3)
+
+    hg.grad = None
+    global_local_distillation(hg, hl, feedback=0.0).backward()
+    assert hg.grad is None or not hg.grad.any()

@@ -9,6 +9,7 @@ from cmhash.losses.gan import (
     lsgan_discriminator_loss,
     lsgan_generator_loss,
 )
+from cmhash.losses.global_local import blended_quantization, global_local_distillation
 from cmhash.losses.likelihood import pairwise_likelihood_loss
 from cmhash.losses.mse_terms import code_mse, quantization_mse, similarity_mse
 from cmhash.losses.similarity import (
@@ -23,11 +24,13 @@ from cmhash.losses.similarity import (
 from cmhash.losses.triplet import cosine_triplet_loss
 
 __all__ = [
+    "blended_quantization",
     "code_mse",
     "cosine_matrix",
     "cosine_triplet_loss",
     "cross_adjacency",
     "discrete_code_update",
+    "global_local_distillation",
     "gradient_penalty",
     "hard_similarity",
     "info_nce",

@@ -35,6 +35,7 @@ from torch import nn
 from cmhash.encoders.base import TokenFeatures
 from cmhash.errors import InputError
 from cmhash.losses.contrastive import info_nce
+from cmhash.losses.global_local import blended_quantization, global_local_distillation
 from cmhash.losses.likelihood import pairwise_likelihood_loss
 from cmhash.losses.similarity import hard_similarity
 from cmhash.methods.base import FitContext, HashingMethod
@@ -164,12 +165,11 @@ class MATH(TokenHashingMethod):
         intra = sum(likelihood(m, m) for m in BRANCHES)
         inter = sum(likelihood(a, b) + likelihood(b, a)
                     for a, b in (("image", "label"), ("text", "label"), ("image", "text")))
-        n, k = image["global"].shape
-        mse = sum(((m["global"].detach() - m["local"]) ** 2).sum() for m in outputs.values()) / n
-        with torch.no_grad():
-            target = torch.sign(image["global"] + label["global"] + text["global"])
-        quantization = sum(((0.5 * m["global"] + 0.5 * m["local"] - target) ** 2).sum()
-                           for m in outputs.values()) / (n * k)
+        mse = sum(global_local_distillation(m["global"], m["local"], feedback=0.0)
+                  for m in outputs.values())
+        target = torch.sign(image["global"] + label["global"] + text["global"])
+        quantization = sum(blended_quantization(m["global"], m["local"], target)
+                           for m in outputs.values())
         alignment = (info_nce(image["r"], label["r"]) + info_nce(text["r"], label["r"])
                      + info_nce(image["r"], text["r"]))
         loss = (self.intra_weight * intra + self.inter_weight * inter + self.mse_weight * mse

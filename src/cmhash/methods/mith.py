@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cmhash.losses.contrastive import info_nce, token_info_nce
+from cmhash.losses.global_local import blended_quantization, global_local_distillation
 from cmhash.losses.likelihood import pairwise_likelihood_loss
 from cmhash.losses.similarity import hard_similarity
 from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod
@@ -166,14 +167,12 @@ class MITH(TokenHashingMethod):
         with torch.no_grad():
             target = torch.sign(lam * image["global"] + (1 - lam) * image["local"]
                                 + lam * text["global"] + (1 - lam) * text["local"])
-        n, k = image["global"].shape
-        quantization = sum(((0.5 * m["global"] + 0.5 * m["local"] - target) ** 2).sum()
-                           for m in (image, text)) / (n * k)
+        quantization = sum(blended_quantization(m["global"], m["local"], target)
+                           for m in (image, text))
         alignment = info_nce(image["r"], text["r"]) + \
             self.token_contrastive_alpha * token_info_nce(image["p"], text["p"])
-        distillation = sum(((m["global"].detach() - m["local"]) ** 2).sum()
-                           + self.feedback * ((m["global"] - m["local"].detach()) ** 2).sum()
-                           for m in (image, text)) / n
+        distillation = sum(global_local_distillation(m["global"], m["local"], self.feedback)
+                           for m in (image, text))
         loss = (self.intra_weight * intra + self.inter_weight * inter
                 + self.quantization_weight * quantization
                 + self.contrastive_weight * alignment
