@@ -24,6 +24,9 @@ import torch
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from token_parts import saturation_and_stuck_bits  # noqa: E402
 
 from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
 from cmhash.encoders import token_features  # noqa: E402
@@ -64,11 +67,9 @@ class TracedMITH(MITH):
         for modality in ("image", "text"):
             out = {name: h.detach() for name, h in self.outputs[modality].items()}
             for part in ("global", "local"):
-                h = out[part]
-                columns.setdefault(f"{part} saturated", []).append(
-                    f"{(h.abs() > 0.9).float().mean().item():.2f}")
-                columns.setdefault(f"{part} stuck", []).append(
-                    str(int((h.sign().mean(0).abs() > 0.9).sum())))
+                saturated, stuck = saturation_and_stuck_bits(out[part])
+                columns.setdefault(f"{part} saturated", []).append(f"{saturated:.2f}")
+                columns.setdefault(f"{part} stuck", []).append(str(stuck))
             columns.setdefault("r", []).append(f"{out['r'].norm(dim=1).mean().item():.1f}")
         concept_norm = self.concept_learning_.concepts.weight.detach().norm(dim=1).mean().item()
         cells = " | ".join("/".join(values) for values in columns.values())

@@ -35,6 +35,12 @@ from cmhash.metrics import mean_average_precision  # noqa: E402
 from cmhash.nn.transformer import localized_token_aggregation  # noqa: E402
 
 
+def saturation_and_stuck_bits(h: torch.Tensor) -> tuple[float, int]:
+    """The share of entries of the (n × K) hashes ``h`` with |h| > 0.9, and the number of bits
+    whose sign is the same for more than 95 % of the n items (|mean sign| > 0.9)."""
+    return (h.abs() > 0.9).float().mean().item(), int((h.sign().mean(0).abs() > 0.9).sum())
+
+
 @torch.no_grad()
 def hash_statistics(method: MITH, x, rows, modality: str) -> dict[str, float]:
     """Saturation and stuck bits of h_g and h_l, their sign agreement, and the empty concepts,
@@ -48,9 +54,8 @@ def hash_statistics(method: MITH, x, rows, modality: str) -> dict[str, float]:
     stats = {"empty concepts": empty.float().mean().item(),
              "agreement on empty": agree[empty].float().mean().item()}
     for part in ("global", "local"):
-        h = out[part]
-        stats[f"{part} saturated"] = (h.abs() > 0.9).float().mean().item()
-        stats[f"{part} stuck bits"] = int((h.sign().mean(0).abs() > 0.9).sum())
+        stats[f"{part} saturated"], stats[f"{part} stuck bits"] = \
+            saturation_and_stuck_bits(out[part])
     stats["sign agreement"] = agree.float().mean().item()
     return stats
 
