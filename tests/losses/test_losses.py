@@ -110,7 +110,8 @@ def test_gradient_penalty_of_a_linear_critic(per_sample):
     assert penalty.item() == pytest.approx((w.norm().item() - 1) ** 2, rel=1e-6)
 
 
-def _triplet_by_loops(a, b, labels, margin, constant):
+def _triplet_by_loops(a, b, labels, margin, constant, ndcg_weighted, reduction):
+    """The authors' TripletLoss written as loops over (anchor, positive, negative)."""
     n = len(a)
     gain = ndcg_gain(labels)
     distance = [[max(0.0, 1 - float(a[x] @ b[y] / (a[x].norm() * b[y].norm())))
@@ -123,24 +124,33 @@ def _triplet_by_loops(a, b, labels, margin, constant):
                 similar_q = float(labels[x] @ labels[q]) > 0
                 if not similar_p or similar_q:
                     continue
-                term = max(0.0, distance[x][p] - distance[x][q] + margin)
-                if constant is not None:
-                    term *= constant * float(gain[x, p])
+                term = constant * max(0.0, distance[x][p] - distance[x][q] + margin)
+                if ndcg_weighted:
+                    term *= float(gain[x, p])
                 if term > 1e-16:
                     total += term
                     active += 1
-    return total / (active + 1e-16)
+    return total if reduction == "sum" else total / (active + 1e-16)
 
 
-@pytest.mark.parametrize("constant", [None, 12.1])
-def test_cosine_triplet_against_loops(batch, constant):
+@pytest.mark.parametrize("reduction", ["sum", "mean_active"])
+@pytest.mark.parametrize("constant, ndcg_weighted", [(1.0, False), (1.1, False), (12.1, True)])
+def test_cosine_triplet_against_loops(batch, constant, ndcg_weighted, reduction):
     a, b, labels = batch
-    value = cosine_triplet_loss(a, b, labels, margin=0.4, weight_constant=constant)
-    assert value.item() == pytest.approx(_triplet_by_loops(a, b, labels, 0.4, constant),
-                                         rel=1e-10)
+    options = dict(margin=0.4, constant=constant, ndcg_weighted=ndcg_weighted,
+                   reduction=reduction)
+    value = cosine_triplet_loss(a, b, labels, **options)
+    assert value.item() == pytest.approx(
+        _triplet_by_loops(a, b, labels, 0.4, constant, ndcg_weighted, reduction), rel=1e-10)
     a = a.clone().requires_grad_(True)
-    cosine_triplet_loss(a, b, labels, 0.4, constant).backward()
+    cosine_triplet_loss(a, b, labels, **options).backward()
     assert torch.isfinite(a.grad).all()
+
+
+def test_triplet_rejects_an_unknown_reduction(batch):
+    a, b, labels = batch
+    with pytest.raises(ValueError, match="reduction"):
+        cosine_triplet_loss(a, b, labels, reduction="mean")
 
 
 def test_triplet_without_positive_pairs_is_zero_and_differentiable():

@@ -85,10 +85,14 @@ def test_hmah_freezes_student_batchnorm_from_the_set_epoch(pairs):
 
 
 def test_dadh_keeps_the_authors_weighting_behind_options():
-    assert DADH().triplet_weight == pytest.approx(12.1)  # α = 10: weighted, c = 10 (βγ + .1)²
-    assert DADH(alpha=5).triplet_weight is None
-    assert DADH(alpha=5, weighted_triplet=True, beta=2).triplet_weight == pytest.approx(44.1)
-    assert DADH(weighted_triplet=False).triplet_weight is None
+    default = DADH()  # α = 10: NDCG-weighted, c = 10 (βγ + .1)², summed (main.py)
+    assert default.ndcg_weighted and default.triplet_constant == pytest.approx(12.1)
+    assert default.triplet_reduction == "sum"
+    other_alpha = DADH(alpha=5)  # any other α: unweighted, c = βγ + .1 (triplet_loss.py)
+    assert not other_alpha.ndcg_weighted and other_alpha.triplet_constant == pytest.approx(1.1)
+    forced = DADH(alpha=5, weighted_triplet=True, beta=2)
+    assert forced.ndcg_weighted and forced.triplet_constant == pytest.approx(44.1)
+    assert not DADH(weighted_triplet=False).ndcg_weighted
 
 
 def test_dadh_decays_the_generator_lr_after_epoch_zero(pairs):

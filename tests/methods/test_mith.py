@@ -49,6 +49,23 @@ def test_bitwise_hashing_is_k_separate_linear_layers():
     torch.testing.assert_close(hashing(tokens), expected)
 
 
+def test_mean_over_positions_hashing_keeps_its_mode_when_tokens_equal_bits():
+    """MATH averages every bit over all positions, also when L happens to equal K (32 text
+    tokens at 32 bits): the mode is the method's choice, not the input's shape."""
+    hashing = BitwiseHashing(bits=4, width=3, mode="mean_over_positions")
+    tokens = torch.randn(2, 4, 3)  # L == K
+    expected = torch.stack([(tokens @ hashing.weight[k]).mean(dim=1) + hashing.bias[k]
+                            for k in range(4)], dim=1)
+    torch.testing.assert_close(hashing(tokens), expected)
+    with pytest.raises(ValueError, match="one token per bit"):
+        BitwiseHashing(bits=4, width=3)(torch.randn(2, 5, 3))
+
+
+def test_math_transformers_average_over_positions():
+    from cmhash.methods.math_hash import TokenTransformer
+    assert TokenTransformer(bits=32, width=16, heads=2).hashing.mode == "mean_over_positions"
+
+
 def test_positions_and_text_mask():
     table = sinusoidal_positions(4, 6)
     assert table[0].tolist() == pytest.approx([0, 1, 0, 1, 0, 1] / np.sqrt(6))

@@ -17,8 +17,12 @@ Generator LR ← max(0.8 · LR, 1e-6) after every epoch with epoch % 100 == 0 (0
 
 Behaviour of the authors' code kept behind named options (their defaults):
   * ``beta_offset = 0.1``: the code adds 0.1 to ``beta`` at start, so β' = β + 0.1 = 1.1;
-  * ``weighted_triplet = None``: the NDCG gains and the constant c = 10 (β γ + 0.1)² (= 12.1)
-    weight the triplet only when α == 10, as the code does; True / False force it on / off.
+  * ``weighted_triplet = None``: as the code, at α == 10 the triplet terms carry the NDCG gains
+    and the constant c = 10 (β γ + 0.1)² (= 12.1), at any other α no gains and c = β γ + 0.1;
+    True / False force the weighted / unweighted form;
+  * ``triplet_reduction = "sum"``: the training script sums the triplet terms
+    (``TripletLoss(opt, reduction='sum')``); ``"mean_active"`` divides by the active triplets
+    (the class's unused default, and cmhash's defect before step 5).
 Image features are standardised by one scalar mean and standard deviation (the authors take them
 over all splits; here over the training pairs, so the test features stay unseen).
 """
@@ -37,7 +41,7 @@ from cmhash.losses.gan import (
     logistic_discriminator_loss,
     logistic_generator_loss,
 )
-from cmhash.losses.triplet import cosine_triplet_loss
+from cmhash.losses.triplet import TripletReduction, cosine_triplet_loss
 from cmhash.methods.torch_base import TorchHashingMethod
 from cmhash.nn import mlp_stack
 from cmhash.training import Phase
@@ -76,7 +80,9 @@ class DADH(TorchHashingMethod):
     def __init__(self, bits: int = 64, *, hidden: int = 8192, epochs: int = 300,
                  batch_size: int = 128, lr: float = 5e-5, alpha: float = 10.0,
                  beta: float = 1.0, gamma: float = 1.0, beta_offset: float = 0.1,
-                 weighted_triplet: bool | None = None, margin: float = 0.4, lam: float = 1.0,
+                 weighted_triplet: bool | None = None,
+                 triplet_reduction: TripletReduction = "sum", margin: float = 0.4,
+                 lam: float = 1.0,
                  mu: float = 1e-5, dropout: bool = False, lr_decay_every: int = 100,
                  lr_decay: float = 0.8, lr_floor: float = 1e-6,
                  per_sample_penalty: bool = False, device: str = "cpu",
@@ -91,6 +97,7 @@ class DADH(TorchHashingMethod):
         self.gamma = gamma
         self.beta_offset = beta_offset
         self.weighted_triplet = weighted_triplet
+        self.triplet_reduction = triplet_reduction
         self.margin = margin
         self.lam = lam
         self.mu = mu
@@ -101,10 +108,15 @@ class DADH(TorchHashingMethod):
         self.per_sample_penalty = per_sample_penalty
 
     @property
-    def triplet_weight(self) -> float | None:
-        """c = 10 (β γ + 0.1)² when the triplet is weighted, else None."""
-        weighted = self.alpha == 10 if self.weighted_triplet is None else self.weighted_triplet
-        return 10 * (self.beta * self.gamma + 0.1) ** 2 if weighted else None
+    def ndcg_weighted(self) -> bool:
+        """Whether the triplet terms carry NDCG gains: at α == 10 unless forced."""
+        return self.alpha == 10 if self.weighted_triplet is None else self.weighted_triplet
+
+    @property
+    def triplet_constant(self) -> float:
+        """c = 10 (β γ + 0.1)² for the weighted triplet, β γ + 0.1 for the unweighted one."""
+        c = self.beta * self.gamma + 0.1
+        return 10 * c ** 2 if self.ndcg_weighted else c
 
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
@@ -181,9 +193,10 @@ class DADH(TorchHashingMethod):
             optimizer.step()
             d_terms[name] = loss.item()
 
-        weight = self.triplet_weight
-        triplet = (cosine_triplet_loss(h_image, h_text, labels, self.margin, weight)
-                   + cosine_triplet_loss(h_text, h_image, labels, self.margin, weight))
+        options = dict(margin=self.margin, constant=self.triplet_constant,
+                       ndcg_weighted=self.ndcg_weighted, reduction=self.triplet_reduction)
+        triplet = (cosine_triplet_loss(h_image, h_text, labels, **options)
+                   + cosine_triplet_loss(h_text, h_image, labels, **options))
         codes = self.codes_[rows]
         quantization = ((codes - h_image) ** 2).sum() + ((codes - h_text) ** 2).sum()
         h_text_detached = torch.tanh(g.text_hash(f_text.detach()))

@@ -64,7 +64,7 @@ class TokenTransformer(nn.Module):
         self.register_buffer("positions", sinusoidal_positions(MAX_POSITIONS, width),
                              persistent=False)
         self.blocks = nn.ModuleList(PreLNBlock(width, heads) for _ in range(layers))
-        self.hashing = BitwiseHashing(bits, width)
+        self.hashing = BitwiseHashing(bits, width, mode="mean_over_positions")
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         x = tokens + self.positions[: tokens.shape[1]]

@@ -4,6 +4,7 @@ bitwise hashing, and localized token aggregation."""
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import torch
 from torch import nn
@@ -59,11 +60,24 @@ class PreLNBlock(nn.Module):
         return x + self.mlp(self.ln_2(x))
 
 
-class BitwiseHashing(nn.Module):
-    """K separate Linear(w → 1), bit k read from token k, as one einsum: h_k = w_kᵀ x_k + b_k."""
+HashingMode = Literal["token_per_bit", "mean_over_positions"]
 
-    def __init__(self, bits: int, width: int = 512) -> None:
+
+class BitwiseHashing(nn.Module):
+    """K separate Linear(w → 1), one per bit, computed as one einsum.
+
+    ``mode`` (chosen by the method, never by the input's shape):
+      * ``"token_per_bit"`` (MITH): bit k reads token k of (N, K, w), h_k = w_kᵀ x_k + b_k;
+      * ``"mean_over_positions"`` (MATH): every bit reads every position of (N, L, w),
+        h_k = (1/L) Σ_l w_kᵀ x_l + b_k.
+    """
+
+    def __init__(self, bits: int, width: int = 512,
+                 mode: HashingMode = "token_per_bit") -> None:
         super().__init__()
+        if mode not in ("token_per_bit", "mean_over_positions"):
+            raise ValueError(f"unknown hashing mode {mode!r}")
+        self.mode = mode
         self.weight = nn.Parameter(torch.empty(bits, width))
         self.bias = nn.Parameter(torch.empty(bits))
         bound = 1 / math.sqrt(width)  # nn.Linear's default initialisation, per bit
@@ -71,11 +85,13 @@ class BitwiseHashing(nn.Module):
         nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens (N, K, w) → (N, K); (N, L, w) with L ≠ K → the mean over the L positions of
-        every bit's projection (MATH's variant)."""
-        if tokens.shape[1] == self.weight.shape[0]:
-            return torch.einsum("nkw,kw->nk", tokens, self.weight) + self.bias
-        return torch.einsum("nlw,kw->nk", tokens, self.weight) / tokens.shape[1] + self.bias
+        """tokens (N, K, w) or (N, L, w) as ``mode`` says → (N, K)."""
+        if self.mode == "mean_over_positions":
+            return torch.einsum("nlw,kw->nk", tokens, self.weight) / tokens.shape[1] + self.bias
+        if tokens.shape[1] != self.weight.shape[0]:
+            raise ValueError(f"token_per_bit hashing needs one token per bit: got "
+                             f"{tokens.shape[1]} tokens for {self.weight.shape[0]} bits")
+        return torch.einsum("nkw,kw->nk", tokens, self.weight) + self.bias
 
 
 def localized_token_aggregation(scores: torch.Tensor, tokens: torch.Tensor,
