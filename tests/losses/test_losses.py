@@ -182,17 +182,17 @@ def test_pairwise_likelihood_against_loops():
     bank = torch.randn(6, 8, generator=g, dtype=torch.float64) * 30  # some θ beyond ±64
     codes = torch.tanh(torch.randn(3, 8, generator=g, dtype=torch.float64))
     codes[0] = 1.0
-    bank[0] = 40.0  # θ = ½·8·40 = 160: clamped to 64
+    bank[0] = 40.0  # U hᵀ = 8·40 = 320: clamped to 64 before the ½, θ = 32
     similarity = (torch.rand(6, 3, generator=g) < 0.5).double()
     total = 0.0
     for j in range(6):
         for b in range(3):
-            theta = min(64.0, max(-64.0, 0.5 * float(bank[j] @ codes[b])))
+            theta = 0.5 * min(64.0, max(-64.0, float(bank[j] @ codes[b])))
             total += float(similarity[j, b]) * theta - math.log1p(math.exp(theta))
     value = pairwise_likelihood_loss(bank, codes, similarity)
     assert value.item() == pytest.approx(-total / 18, rel=1e-12)
-    doubled = pairwise_likelihood_loss(0.5 * bank, codes, similarity, scale=1.0)
-    assert doubled.item() == pytest.approx(value.item(), rel=1e-12)
+    unscaled = pairwise_likelihood_loss(bank, codes, similarity, scale=1.0)
+    assert unscaled.item() != pytest.approx(value.item())
     codes.requires_grad_(True)
     pairwise_likelihood_loss(bank, codes, similarity).backward()
     assert torch.isfinite(codes.grad).all()

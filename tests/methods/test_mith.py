@@ -179,3 +179,40 @@ def test_math_trains_with_label_text_and_encodes_without(tmp_path, tokens):
         weights = torch.softmax(label @ other.T / 2.0, dim=1)  # √4 = 2
         expected += weights @ other
     torch.testing.assert_close(modality_enhanced_attention(label, im, tx), expected)
+
+
+def test_warmup_steps_fix_the_warm_up_length_whatever_the_epochs(tokens):
+    """A short schedule keeps the authors' warm-up in steps instead of compressing it."""
+    image, text, labels = tokens
+    rows = np.arange(60)  # 3 steps of 20 per epoch
+    mith = MITH(bits=16, epochs=2, batch_size=20, warmup_steps=4, random_state=0)
+    mith.fit(image[rows], text[rows], labels[rows])
+    group = mith.optimizer_.param_groups[0]
+    assert group["t_total"] == 6 and group["warmup"] == pytest.approx(4 / 6)
+    default = MITH(bits=16, epochs=2, batch_size=20, random_state=0)
+    default.fit(image[rows], text[rows], labels[rows])
+    assert default.optimizer_.param_groups[0]["warmup"] == pytest.approx(0.05)
+
+
+def test_bfloat16_training_runs_the_forward_in_bf16_and_encodes_in_float32(tokens,
+                                                                          monkeypatch):
+    image, text, labels = tokens
+    rows = np.arange(60)
+    seen = []
+    original = MITH._hashes
+
+    def spy(self, batch, modality):
+        seen.append(torch.is_autocast_enabled("cpu")
+                    and torch.get_autocast_dtype("cpu") == torch.bfloat16)
+        return original(self, batch, modality)
+
+    monkeypatch.setattr(MITH, "_hashes", spy)
+    mith = MITH(bits=16, epochs=1, batch_size=20, precision="bfloat16", random_state=0)
+    mith.fit(image[rows], text[rows], labels[rows])
+    mith.encode_image(image[rows])
+    assert seen[:6] == [True] * 6  # 3 training steps × 2 modalities under bf16 autocast
+    assert seen[-1] is False  # encoding in float32
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # what autocast does to a Linear
+        assert mith.concept_learning_.concepts(torch.randn(2, 512)).dtype == torch.bfloat16
+    with pytest.raises(InputError, match="precision"):
+        MITH(bits=16, precision="fp8").fit(image[rows], text[rows], labels[rows])

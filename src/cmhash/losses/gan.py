@@ -8,8 +8,12 @@ Logistic GAN with gradient penalty (DADH; D outputs a logit, σ the sigmoid):
     L_D = −γ mean log σ(D(real)) − γ mean log(1 − σ(D(fake))) + w_gp · GP
     GP  = mean_b (‖∇_z D(z_b)‖₂ − 1)²,  z = ε ⊙ real + (1 − ε) ⊙ fake
     L_G = −mean log σ(D(fake))
-with ε ~ U(0, 1) drawn per element (DADH's code) or per sample (``per_sample=True``, the
-WGAN-GP form).
+with ε ~ U(0, 1) drawn per element (DADH's and AGAH's code) or per sample (``per_sample=True``,
+the WGAN-GP form).
+
+Wasserstein critic with the same gradient penalty (AGAH; D outputs an unbounded score):
+    L_D = −mean D(real) + mean D(fake) + w_gp · GP
+    L_G = −mean D(fake)
 """
 
 from __future__ import annotations
@@ -55,3 +59,14 @@ def logistic_discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Te
 def logistic_generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     """−mean log σ(D(fake))."""
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+def wasserstein_critic_loss(real_scores: torch.Tensor,
+                            fake_scores: torch.Tensor) -> torch.Tensor:
+    """−mean D(real) + mean D(fake)  (without the penalty)."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """−mean D(fake)."""
+    return -fake_scores.mean()

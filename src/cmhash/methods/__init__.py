@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from cmhash.errors import InputError
+from cmhash.methods.agah import AGAH
 from cmhash.methods.base import FitContext, HashingMethod, clone
 from cmhash.methods.cca_itq import CCAITQ
 from cmhash.methods.dadh import DADH
@@ -22,7 +23,7 @@ from cmhash.training import read_checkpoint
 from cmhash.utils.validation import check_file
 
 METHODS: dict[str, type[HashingMethod]] = {
-    m.name: m for m in (CCAITQ, RidgeHash, RandomCodes, HMAH, DADH, MITH, MATH)}
+    m.name: m for m in (CCAITQ, RidgeHash, RandomCodes, HMAH, DADH, AGAH, MITH, MATH)}
 
 
 def list_methods() -> list[str]:

@@ -9,7 +9,8 @@ Per batch (image = "real", text = "fake"; σ the sigmoid):
   1. D_f step: −γ mean log σ(D_f(f_i)) − γ mean log(1 − σ(D_f(f_t))) + 10·GP(f_i, f_t)
   2. D_h step: the same on h_i, h_t
   3. G step:  α (T(h_i→h_t) + T(h_t→h_i)) + β' (‖B_batch − h_i‖² + ‖B_batch − h_t‖²)
-              + γ (−mean log σ(D_f(f_t)) − mean log σ(D_h(h̃_t))),  h̃_t = tanh(W_T sg(f_t) + b)
+              + γ (−mean log σ(D_f(f_t)) − mean log σ(D_h(h̃_t))),  h̃_t = tanh(W_T sg(f̃_t) + b)
+     with f̃_t a second forward pass of the text network on the batch (the authors' code)
      T is the cosine triplet of :mod:`cmhash.losses.triplet`; ‖·‖² are sums over the batch.
 Epoch end: B ← sign(L P + ½ μ (H_i + H_t)), P = (LᵀL + λI)⁻¹ Lᵀ B, with H_i, H_t the codes of all
 training pairs stored during the epoch (:mod:`cmhash.losses.discrete`).
@@ -180,6 +181,10 @@ class DADH(TorchHashingMethod):
         h_image, h_text = torch.tanh(g.image_hash(f_image)), torch.tanh(g.text_hash(f_text))
         self.image_codes_[rows] = h_image.detach()
         self.text_codes_[rows] = h_text.detach()
+        # h̃_t from a second pass of the text network, as the authors' generate_txt_code: its
+        # BatchNorm statistics move twice per step and, with dropout, it draws its own mask
+        h_text_detached = torch.tanh(g.text_hash(self._features(self.text_[rows], "text")
+                                                 .detach()))
 
         d_terms = {}
         for name, critic, optimizer, real, fake in (
@@ -199,7 +204,6 @@ class DADH(TorchHashingMethod):
                    + cosine_triplet_loss(h_text, h_image, labels, **options))
         codes = self.codes_[rows]
         quantization = ((codes - h_image) ** 2).sum() + ((codes - h_text) ** 2).sum()
-        h_text_detached = torch.tanh(g.text_hash(f_text.detach()))
         adversarial = logistic_generator_loss(self.feature_d_(f_text)) + \
             logistic_generator_loss(self.hash_d_(h_text_detached))
         loss = (self.alpha * triplet + (self.beta + self.beta_offset) * quantization

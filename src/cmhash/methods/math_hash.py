@@ -40,7 +40,7 @@ from cmhash.losses.likelihood import pairwise_likelihood_loss
 from cmhash.losses.similarity import hard_similarity
 from cmhash.methods.base import FitContext, HashingMethod
 from cmhash.methods.mith import ConceptLearning
-from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod
+from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod, float32_outputs
 from cmhash.nn.transformer import BitwiseHashing, PreLNBlock, sinusoidal_positions
 from cmhash.training import Phase
 
@@ -81,14 +81,16 @@ class MATH(TokenHashingMethod):
     optimizer_names = ("optimizer_",)
 
     def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
-                 lr: float = 1e-3, warmup: float = 0.05, weight_decay: float = 0.01,
+                 lr: float = 1e-3, warmup: float = 0.05, warmup_steps: int | None = None,
+                 weight_decay: float = 0.01, precision: str = "float32",
                  intra_weight: float = 4.0, inter_weight: float = 13.0, mse_weight: float = 5.0,
                  quantization_weight: float = 7.0, contrastive_weight: float = 57.0,
                  clip_path: str | None = None, tokenizer_dir: str | None = None,
                  clip_lr: float = 2e-6, normalize_features: bool = True, device: str = "cpu",
                  random_state: int | None = None) -> None:
         super().__init__(bits, epochs=epochs, batch_size=batch_size, lr=lr, warmup=warmup,
-                         weight_decay=weight_decay, clip_path=clip_path,
+                         warmup_steps=warmup_steps, weight_decay=weight_decay,
+                         precision=precision, clip_path=clip_path,
                          tokenizer_dir=tokenizer_dir, clip_lr=clip_lr,
                          normalize_features=normalize_features, device=device,
                          random_state=random_state)
@@ -145,14 +147,16 @@ class MATH(TokenHashingMethod):
     def _step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
         for net in self.networks().values():
             net.train()
-        image_batch, text_batch = self.batch("image", rows), self.batch("text", rows)
-        label_batch = self.backbone_.embed(self.train_label_, rows.cpu().numpy(), "text")
-        image = self._branch(image_batch, "image")
-        text = self._branch(text_batch, "text")
-        enhanced = modality_enhanced_attention(label_batch.global_features,
-                                               image_batch.global_features,
-                                               text_batch.global_features)
-        label = self._branch(label_batch, "label", enhanced)
+        with self.autocast():
+            image_batch, text_batch = self.batch("image", rows), self.batch("text", rows)
+            label_batch = self.backbone_.embed(self.train_label_, rows.cpu().numpy(), "text")
+            image = self._branch(image_batch, "image")
+            text = self._branch(text_batch, "text")
+            enhanced = modality_enhanced_attention(label_batch.global_features,
+                                                   image_batch.global_features,
+                                                   text_batch.global_features)
+            label = self._branch(label_batch, "label", enhanced)
+        image, text, label = float32_outputs(image), float32_outputs(text), float32_outputs(label)
         outputs = {"image": image, "text": text, "label": label}
         for bank, branch in zip(self.banks_, BRANCHES, strict=True):
             bank[rows] = outputs[branch]["global"].detach()

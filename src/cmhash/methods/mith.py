@@ -41,7 +41,7 @@ from cmhash.losses.contrastive import info_nce, token_info_nce
 from cmhash.losses.global_local import blended_quantization, global_local_distillation
 from cmhash.losses.likelihood import pairwise_likelihood_loss
 from cmhash.losses.similarity import hard_similarity
-from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod
+from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod, float32_outputs
 from cmhash.nn.transformer import (
     BitwiseHashing,
     PreLNBlock,
@@ -90,7 +90,8 @@ class MITH(TokenHashingMethod):
     optimizer_names = ("optimizer_",)
 
     def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
-                 lr: float = 1e-3, warmup: float = 0.05, weight_decay: float = 0.01,
+                 lr: float = 1e-3, warmup: float = 0.05, warmup_steps: int | None = None,
+                 weight_decay: float = 0.01, precision: str = "float32",
                  top_k: int = 8, intra_weight: float = 1.0, inter_weight: float = 10.0,
                  quantization_weight: float = 8.0, quantization_lambda: float = 0.99,
                  contrastive_weight: float = 50.0, token_contrastive_alpha: float = 0.01,
@@ -100,7 +101,8 @@ class MITH(TokenHashingMethod):
                  normalize_features: bool = True, device: str = "cpu",
                  random_state: int | None = None) -> None:
         super().__init__(bits, epochs=epochs, batch_size=batch_size, lr=lr, warmup=warmup,
-                         weight_decay=weight_decay, clip_path=clip_path,
+                         warmup_steps=warmup_steps, weight_decay=weight_decay,
+                         precision=precision, clip_path=clip_path,
                          tokenizer_dir=tokenizer_dir, clip_lr=clip_lr,
                          normalize_features=normalize_features, device=device,
                          random_state=random_state)
@@ -150,8 +152,10 @@ class MITH(TokenHashingMethod):
     def _step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
         for net in self.networks().values():
             net.train()
-        image = self._hashes(self.batch("image", rows), "image")
-        text = self._hashes(self.batch("text", rows), "text")
+        with self.autocast():
+            image = self._hashes(self.batch("image", rows), "image")
+            text = self._hashes(self.batch("text", rows), "text")
+        image, text = float32_outputs(image), float32_outputs(text)
         bank_image_g, bank_text_g, bank_image_l, bank_text_l = self.banks_
         for bank, h in ((bank_image_g, image["global"]), (bank_text_g, text["global"]),
                         (bank_image_l, image["local"]), (bank_text_l, text["local"])):

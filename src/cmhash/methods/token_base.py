@@ -6,10 +6,17 @@ by default cached token features of frozen encoders, each modality linearly proj
 on raw inputs (``fit`` takes arrays of image paths and of texts), fine-tuned at ``clip_lr``.
 Batches are formed one at a time on the device, so a training set never has to be held in
 float32 or decoded all at once.
+
+Shared training options: ``precision = "bfloat16"`` runs the forward pass of each training step
+under bf16 autocast (the losses, the optimiser and encoding stay in float32); on CPUs with
+AMX-BF16 a step is several times faster (``benchmarks/train_speed.py``).  BertAdam's schedule
+spans ``epochs`` unless ``warmup_steps`` fixes the warm-up length in steps (a labelled short
+schedule that keeps the authors' warm-up: 5 % of their 30 epochs).
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -24,15 +31,22 @@ from cmhash.training import BertAdam
 from cmhash.utils.validation import check_labels
 
 
+def float32_outputs(outputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A branch's outputs in float32, for the losses (after a bf16 autocast forward)."""
+    return {name: value.float() for name, value in outputs.items()}
+
+
 class TokenHashingMethod(TorchHashingMethod):
     """A deep method on token features (see the module docstring)."""
 
     #: a forward pass costs ~1/3 of a training step per pair, so validating against all 9,000
     #: MIRFlickr training pairs would add ~40 % to each epoch on a CPU; 3,000 add ~15 %
     validation_database_size = 3000
+    precisions = ("float32", "bfloat16")
 
     def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
-                 lr: float = 1e-3, warmup: float = 0.05, weight_decay: float = 0.01,
+                 lr: float = 1e-3, warmup: float = 0.05, warmup_steps: int | None = None,
+                 weight_decay: float = 0.01, precision: str = "float32",
                  clip_path: str | None = None, tokenizer_dir: str | None = None,
                  clip_lr: float = 2e-6, normalize_features: bool = True,
                  device: str = "cpu", random_state: int | None = None) -> None:
@@ -41,6 +55,8 @@ class TokenHashingMethod(TorchHashingMethod):
         self.batch_size = batch_size
         self.lr = lr
         self.warmup = warmup
+        self.warmup_steps = warmup_steps
+        self.precision = precision
         self.weight_decay = weight_decay
         self.clip_path = clip_path
         self.tokenizer_dir = tokenizer_dir
@@ -58,6 +74,9 @@ class TokenHashingMethod(TorchHashingMethod):
     def fit(self, image: Any, text: Any, labels: np.ndarray | None = None,
             context: FitContext | None = None) -> HashingMethod:
         self._validate_params()
+        if self.precision not in self.precisions:
+            raise InputError(f"precision must be one of {', '.join(self.precisions)}, "
+                             f"not {self.precision!r}")
         backbone = self._backbone_class()
         image_width = backbone.check(image, "training image inputs")
         text_width = backbone.check(text, "training text inputs", len(image))
@@ -97,11 +116,17 @@ class TokenHashingMethod(TorchHashingMethod):
         """BertAdam over the hashing modules (and a frozen backbone's projections) at ``lr``
         and, with CLIP, the CLIP weights at ``clip_lr``."""
         steps = -(-self.dims_["n_train"] // self.batch_size) * max(self.epochs, 1)
+        warmup = self.warmup if self.warmup_steps is None else min(self.warmup_steps / steps, 1)
         groups = [{"params": [p for m in hashing for p in m.parameters()], "lr": self.lr}]
         backbone_lr = self.clip_lr if self.clip_path else self.lr
         groups.append({"params": list(self.backbone_.parameters()), "lr": backbone_lr})
-        return BertAdam(groups, lr=self.lr, t_total=steps, warmup=self.warmup,
+        return BertAdam(groups, lr=self.lr, t_total=steps, warmup=warmup,
                         weight_decay=self.weight_decay)
+
+    def autocast(self) -> AbstractContextManager[None]:
+        """The forward pass's autocast context: bf16 when ``precision == "bfloat16"``."""
+        return torch.autocast(self.torch_device_.type, dtype=torch.bfloat16,
+                              enabled=self.precision == "bfloat16")
 
     def batch(self, modality: str, rows: torch.Tensor) -> TokenBatch:
         """Training rows of one modality as a device batch."""
@@ -129,4 +154,4 @@ class TokenHashingMethod(TorchHashingMethod):
         return self.train_image_, self.train_text_
 
 
-__all__ = ["WIDTH", "TokenBatch", "TokenHashingMethod"]
+__all__ = ["WIDTH", "TokenBatch", "TokenHashingMethod", "float32_outputs"]
