@@ -35,6 +35,7 @@ QUICK = {
     "random": {},
     "hmah": {"teacher_epochs": 2, "student_epochs": 2, "batch_size": 64},
     "dadh": {"hidden": 64, "epochs": 2, "batch_size": 32},
+    "agah": {"hidden": 64, "embedding": 32, "epochs": 2, "batch_size": 32},
 }
 
 
