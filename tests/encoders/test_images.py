@@ -80,3 +80,18 @@ def test_weights_that_do_not_match_the_architecture(tmp_path):
         build_efficientnet_lite0(tmp_path / "junk.pth", 224)
     with pytest.raises(InputError, match="multiple of 32"):
         EfficientNetLite0(image_size=100)
+
+
+def test_crop_resizes_the_shorter_side_and_cuts_the_centre(tmp_path):
+    wide = np.zeros((20, 40, 3), np.uint8)  # height 20, width 40
+    wide[:, 10:30] = 255  # the centre square is white, the sides black
+    Image.fromarray(wide).save(tmp_path / "wide.png")
+    cropped = read_image(tmp_path / "wide.png", 10, resample="bilinear", crop=True)
+    squashed = read_image(tmp_path / "wide.png", 10, resample="bilinear")
+    assert cropped.shape == squashed.shape == (3, 10, 10)
+    assert cropped[:, :, 2:8].min() == 255  # only the white centre is kept
+    assert squashed[:, :, 0].max() < 128  # the squashed image keeps the black sides
+    square = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    Image.fromarray(square).save(tmp_path / "square.png")
+    np.testing.assert_array_equal(read_image(tmp_path / "square.png", 8, crop=True),
+                                  read_image(tmp_path / "square.png", 8))

@@ -21,8 +21,11 @@ class ImageReadError(InputError):
     """An image file is missing, truncated or not an image."""
 
 
-def read_image(path: str | Path, size: int, resample: str = "bicubic") -> np.ndarray:
-    """The image at ``path`` as uint8 (3, size, size), resized to a square.
+def read_image(path: str | Path, size: int, resample: str = "bicubic",
+               crop: bool = False) -> np.ndarray:
+    """The image at ``path`` as uint8 (3, size, size): resized to a square, or with ``crop``
+    its shorter side resized to ``size`` (aspect kept) and the centre size × size cut out
+    (MITH's and MATH's training transform; the same pixels for a square image).
 
     Raises
     ------
@@ -32,13 +35,27 @@ def read_image(path: str | Path, size: int, resample: str = "bicubic") -> np.nda
     path = Path(path)
     try:
         with Image.open(path) as image:
-            image = image.convert("RGB").resize((size, size), RESAMPLING[resample])
+            image = image.convert("RGB")
+            if crop:
+                image = _shorter_side_then_centre(image, size, RESAMPLING[resample])
+            else:
+                image = image.resize((size, size), RESAMPLING[resample])
             pixels = np.asarray(image, dtype=np.uint8)
     except FileNotFoundError as e:
         raise ImageReadError(f"{path}: image file not found") from e
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
         raise ImageReadError(f"{path}: unreadable image ({e})") from e
     return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+
+
+def _shorter_side_then_centre(image: Image.Image, size: int,
+                              resample: Image.Resampling) -> Image.Image:
+    width, height = image.size
+    scale = size / min(width, height)
+    width, height = max(size, int(width * scale)), max(size, int(height * scale))
+    image = image.resize((width, height), resample)
+    left, top = round((width - size) / 2), round((height - size) / 2)
+    return image.crop((left, top, left + size, top + size))
 
 
 def to_unit_range(pixels: list[np.ndarray]) -> torch.Tensor:

@@ -131,8 +131,9 @@ class ClipBackbone(nn.Module):
         items = [x[int(r)] for r in rows]
         if modality == "image":
             size = self.clip.clip.config.vision_config.image_size
-            pixels = (to_unit_range([read_image(p, size) for p in items]) - CLIP_MEAN_STD[0]) \
-                / CLIP_MEAN_STD[1]
+            # training: shorter side + centre crop; encoding: square resize (MITH's transforms)
+            images = [read_image(p, size, crop=self.training) for p in items]
+            pixels = (to_unit_range(images) - CLIP_MEAN_STD[0]) / CLIP_MEAN_STD[1]
             global_features, tokens = self.clip.image(pixels.to(device))
             return TokenBatch(global_features, tokens, None)
         encoded = self.tokenizer([check_text(t) for t in items], padding="max_length",
