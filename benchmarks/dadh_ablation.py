@@ -27,6 +27,8 @@ from cmhash.pipeline import RunConfig, run  # noqa: E402
 #: its triplet is left unweighted so that the triplet term stays the same as in ``unweighted``.
 VARIANTS: dict[str, tuple[str, dict]] = {
     "defaults": ("the authors' defaults", {}),
+    "mean_active": ("triplet divided by its active triplets (cmhash's step-4 defect)",
+                    {"triplet_reduction": "mean_active"}),
     "unweighted": ("triplet without NDCG gains and c", {"weighted_triplet": False}),
     "no_adversarial": ("γ = 0: no discriminators (triplet unweighted)",
                        {"gamma": 0.0, "weighted_triplet": False}),

@@ -82,9 +82,9 @@ BASELINES = [Entry("random"), Entry("cca_itq"), Entry("ridge_hash")]
 
 
 def deep(data: str) -> list[Entry]:
-    """HMAH, DADH (CPU schedule) and the DADH ablation on ``data`` (a configs/ suffix)."""
+    """HMAH, DADH and AGAH (CPU schedules) on ``data`` (a configs/ suffix)."""
     return [Entry("hmah", f"hmah-{data}.toml"), Entry("dadh", f"dadh-{data}.toml"),
-            Entry("dadh β=0", f"dadh-beta0-{data}.toml")]
+            Entry("agah", f"agah-{data}.toml")]
 
 
 TABLES = [
@@ -133,7 +133,8 @@ def _keep_record(run_folder: Path, record: Path, earlier: dict[int, dict]) -> di
     return rows
 
 
-def table(spec: Table, runs: Path, data_root: str, reuse: bool, train: bool) -> list[str]:
+def table(spec: Table, runs: Path, data_root: str, reuse: bool, train: bool,
+          only: list[str] | None = None) -> list[str]:
     lines = [f"### {spec.title}", "",
              "| method | bits | I→T map | T→I map | I→T map@500 | T→I map@500 | train s | epochs |",
              "|---|---|---|---|---|---|---|---|"]
@@ -141,9 +142,10 @@ def table(spec: Table, runs: Path, data_root: str, reuse: bool, train: bool) -> 
         config = spec.run_config(entry)
         folder = Path(entry.config).stem if entry.config else "-".join(filter(None, (
             entry.name, spec.dataset, spec.protocol, spec.image_feature, spec.text_feature)))
-        rows = _recorded_rows(config, RECORDS / folder) if reuse else {}
+        selected = only is None or folder in only
+        rows = _recorded_rows(config, RECORDS / folder) if reuse or not selected else {}
         missing = [bits for bits in config.bits if bits not in rows]
-        if missing and not train:
+        if missing and not (train and selected):
             print(f"not recorded, left out: {folder} at {missing} bits", file=sys.stderr)
             missing = []
         if missing:
@@ -170,6 +172,9 @@ def main() -> None:
                        help="read records of the same configuration instead of training again")
     reuse.add_argument("--records-only", action="store_true",
                        help="train nothing: tables from the records alone")
+    parser.add_argument("--only", nargs="+", metavar="RECORD",
+                        help="train only these entries (record folder names, e.g. "
+                             "dadh-mirflickr); the others are read from their records")
     args = parser.parse_args()
     lines = [
         "# Results",
@@ -203,7 +208,8 @@ def main() -> None:
     ]
     for spec in TABLES:
         lines += table(spec, Path(args.runs), args.data_root,
-                       args.reuse or args.records_only, train=not args.records_only)
+                       args.reuse or args.records_only, train=not args.records_only,
+                       only=args.only)
     text = "\n".join(lines)
     write_atomic(args.out, lambda p: p.write_text(text))
     print(text)

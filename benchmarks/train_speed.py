@@ -5,8 +5,10 @@ which 1,000 are held out for validation); images: EfficientNet-Lite0 (224 px, 12
 the feature cache), texts: the 1,386-d tag BoW.  Each method trains a few epochs with its
 defaults (HMAH: each phase; DADH: 8192-wide, and the narrower widths given by --dadh-hidden); the
 median epoch time is printed, validation scoring excluded.  MITH and MATH (EfficientNet-Lite0
-tokens, MiniLM tokens) train one epoch on --token-steps batches of 128; the time per step is
-printed with the epoch time it implies for the 9,000 training pairs.  With --token-epochs N,
+tokens, MiniLM tokens) train one epoch on --token-steps batches of 128 at --token-bits (64),
+once in float32 and once with the forward pass under bf16 autocast (``precision=bfloat16``);
+the time per step of each is printed with the epoch time it implies for the 9,000 training
+pairs.  With --token-epochs N,
 MITH and MATH then train in full at 64 bits for N epochs (the CPU schedule of configs/ is 4) on
 the 9,000 pairs, validation after every epoch included, and the whole wall time is printed
 (target for MITH: ≤ 45 minutes).
@@ -39,6 +41,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--dadh-hidden", type=int, nargs="+", default=[8192, 2048])
     parser.add_argument("--token-steps", type=int, default=3)
+    parser.add_argument("--token-bits", type=int, default=64)
+    parser.add_argument("--skip-feature-methods", action="store_true",
+                        help="time MITH and MATH only")
     parser.add_argument("--token-epochs", type=int, default=0,
                         help="also train MITH and MATH in full for this many epochs")
     args = parser.parse_args()
@@ -54,7 +59,7 @@ def main() -> None:
           f" torch threads {torch.get_num_threads()}")
     print("| method | settings | phase | seconds per epoch (median) |")
     print("|---|---|---|---|")
-    for name, params in runs:
+    for name, params in [] if args.skip_feature_methods else runs:
         method = create_method(name, bits=64, **params)
         started = time.perf_counter()
         method.fit(image[fit_rows], text[fit_rows], labels[fit_rows])
@@ -70,14 +75,19 @@ def main() -> None:
     text_tokens, _ = token_features(dataset, "text", "minilm")
     label_tokens = label_text_features(dataset, "minilm")
     for name in ("mith", "math"):
-        method = create_method(name, bits=64, epochs=1)
-        context = FitContext(label_text=label_tokens[token_rows] if name == "math" else None)
-        method.fit(image_tokens[token_rows], text_tokens[token_rows], labels[token_rows],
-                   context)
-        step = method.history_[0]["seconds"] / args.token_steps
-        epoch = step * -(-len(fit_rows) // 128)
-        print(f"| {name} | 30 epochs of {-(-len(fit_rows) // 128)} steps | {step:.1f} s per "
-              f"step | {epoch:.0f} (estimated from {args.token_steps} steps) |", flush=True)
+        steps = -(-len(fit_rows) // 128)
+        seconds = {}
+        for precision in ("float32", "bfloat16"):
+            method = create_method(name, bits=args.token_bits, epochs=1, precision=precision)
+            context = FitContext(label_text=label_tokens[token_rows] if name == "math" else None)
+            method.fit(image_tokens[token_rows], text_tokens[token_rows], labels[token_rows],
+                       context)
+            seconds[precision] = method.history_[0]["seconds"] / args.token_steps
+        fp32, bf16 = seconds["float32"], seconds["bfloat16"]
+        print(f"| {name} | {args.token_bits} bits, {steps} steps per epoch | s per step: "
+              f"float32 {fp32:.2f}, bfloat16 autocast {bf16:.2f} ({fp32 / bf16:.2f}×) | "
+              f"{fp32 * steps:.0f} / {bf16 * steps:.0f} (estimated from {args.token_steps} "
+              "steps) |", flush=True)
     validation = (image_tokens[validation_rows], text_tokens[validation_rows],
                   labels[validation_rows])
     for name in ("mith", "math") if args.token_epochs else ():

@@ -10,8 +10,8 @@ Image (eval transform of MITH): RGB, resize to (size, size) bicubic, CLIP mean/s
 transformer's output after ``post_layernorm`` for **all** tokens, projected: global = the class
 token, tokens = the patch tokens.  Text: at most ``max_tokens`` BPE tokens including start and
 end, padded with id 0 as OpenAI's tokenizer (and MITH's and MATH's code) pads; the text
-transformer with its causal mask only, as OpenAI's CLIP (so a padded position sees the padding
-before it; the end-of-text output is the same either way), ``final_layer_norm`` and the
+transformer with causal and padding masks (as MITH's and MATH's ``encode_text``),
+``final_layer_norm`` and the
 projection on **all** positions: global = the end-of-text token, tokens = all positions, with a
 mask that hides padding and the end-of-text token.
 """
@@ -197,7 +197,7 @@ class ClipTokenModel(nn.Module):
              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """ids, attention (B, T) → global (B, P), tokens (B, T, P), token mask (B, T)."""
         ids = ids.masked_fill(~attention.bool(), 0)
-        hidden = self.clip.text_model(input_ids=ids).last_hidden_state
+        hidden = self.clip.text_model(input_ids=ids, attention_mask=attention).last_hidden_state
         projected = self.clip.text_projection(hidden)
         end = attention.long().sum(dim=1) - 1  # position of the end-of-text token
         rows = torch.arange(len(ids), device=ids.device)
