@@ -36,6 +36,8 @@ from cmhash.pipeline import RunConfig, run  # noqa: E402
 #: name → (what it changes, MITH parameters).
 VARIANTS: dict[str, tuple[str, dict]] = {
     "defaults": ("the authors' defaults", {}),
+    "authors_warmup": ("BertAdam's warm-up as long as in the authors' 30 epochs (119 steps)",
+                       {"warmup_steps": 119}),
     "top_k_4": ("LTA keeps each token's top-4 concepts instead of 8", {"top_k": 4}),
     "top_k_16": ("LTA keeps each token's top-16 concepts instead of 8", {"top_k": 16}),
     "no_intra": ("intra weight 0: no likelihood term on the local hashes", {"intra_weight": 0.0}),

@@ -136,7 +136,8 @@ def _keep_record(run_folder: Path, record: Path, earlier: dict[int, dict]) -> di
 
 
 def table(spec: Table, runs: Path, data_root: str, reuse: bool, train: bool,
-          only: list[str] | None = None) -> list[str]:
+          only: list[str] | None = None, train_bits: list[int] | None = None,
+          resume: bool = False) -> list[str]:
     lines = [f"### {spec.title}", "",
              "| method | bits | I→T map | T→I map | I→T map@500 | T→I map@500 | train s | epochs |",
              "|---|---|---|---|---|---|---|---|"]
@@ -146,14 +147,16 @@ def table(spec: Table, runs: Path, data_root: str, reuse: bool, train: bool,
             entry.name, spec.dataset, spec.protocol, spec.image_feature, spec.text_feature)))
         selected = only is None or folder in only
         rows = _recorded_rows(config, RECORDS / folder) if reuse or not selected else {}
-        missing = [bits for bits in config.bits if bits not in rows]
+        missing = [bits for bits in config.bits if bits not in rows
+                   and (train_bits is None or bits in train_bits)]
         if missing and not (train and selected):
             print(f"not recorded, left out: {folder} at {missing} bits", file=sys.stderr)
             missing = []
-        if missing:
+        if missing and not resume:
             shutil.rmtree(runs / folder, ignore_errors=True)
         for bits in missing:  # one code length at a time, recorded as soon as it is trained
-            run(replace(config, bits=[bits]), runs / folder, data_root, log=lambda _: None)
+            run(replace(config, bits=[bits], resume=resume), runs / folder, data_root,
+                log=lambda _: None)
             rows = _keep_record(runs / folder, RECORDS / folder, rows)
         for row in (rows[bits] for bits in config.bits if bits in rows):
             lines.append(
@@ -177,6 +180,10 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", metavar="RECORD",
                         help="train only these entries (record folder names, e.g. "
                              "dadh-mirflickr); the others are read from their records")
+    parser.add_argument("--bits", type=int, nargs="+",
+                        help="train only these code lengths (the others from the records)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue killed training runs in --runs from their checkpoints")
     args = parser.parse_args()
     lines = [
         "# Results",
@@ -211,7 +218,7 @@ def main() -> None:
     for spec in TABLES:
         lines += table(spec, Path(args.runs), args.data_root,
                        args.reuse or args.records_only, train=not args.records_only,
-                       only=args.only)
+                       only=args.only, train_bits=args.bits, resume=args.resume)
     text = "\n".join(lines)
     write_atomic(args.out, lambda p: p.write_text(text))
     print(text)
