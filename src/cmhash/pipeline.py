@@ -131,7 +131,11 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
             resume=config.resume, progress=True)
         started = time.perf_counter()
         method.fit(image[fit_rows], text[fit_rows], labels[fit_rows], context)
-        train_seconds = time.perf_counter() - started
+        # a deep method's epochs (validation included) summed from its log, so that a run
+        # resumed across sessions counts each epoch once; otherwise the wall time of fit
+        history = getattr(method, "history_", None)
+        train_seconds = sum(r["seconds"] for r in history) if history \
+            else time.perf_counter() - started
         method.save(out_dir / f"model_{bits}{method.file_suffix}")
         database_image, database_text = method.database_codes(image[split.database],
                                                                text[split.database])
