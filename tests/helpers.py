@@ -6,9 +6,24 @@ import csv
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from cmhash.data import load_dataset
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def labelled_pairs(n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` synthetic pairs of 4 classes (every 7th with a second label): 10-d image features
+    around class centres, 12-d binary text features that favour the class's words."""
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 4, n)
+    labels = np.eye(4, dtype=np.uint8)[classes]
+    labels[::7, (classes[::7] + 1) % 4] = 1
+    image = rng.normal(size=(4, 10))[classes] + 0.5 * rng.normal(size=(n, 10))
+    text = (rng.random((n, 12)) < 0.1 + 0.5 * (np.arange(12) % 4 == classes[:, None])
+            ).astype(np.float64)
+    return image, text, labels
 
 
 def make_image_folder(target: Path, data_root: Path, n: int) -> Path:

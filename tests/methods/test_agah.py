@@ -10,6 +10,7 @@ from cmhash.losses.label_maps import update_code_map, update_feature_map
 from cmhash.methods import FitContext, create_method, load_method
 from cmhash.methods.agah import AGAH, label_attention, normalize_features
 from cmhash.training import load_checkpoint
+from tests.helpers import labelled_pairs
 
 QUICK = {"hidden": 64, "embedding": 32, "batch_size": 50}
 
@@ -26,14 +27,8 @@ def one_thread():
 
 @pytest.fixture(scope="module")
 def pairs():
-    rng = np.random.default_rng(0)
-    classes = rng.integers(0, 4, 200)
-    labels = np.eye(4, dtype=np.uint8)[classes]
-    labels[::7, (classes[::7] + 1) % 4] = 1  # some multi-label pairs
-    image = np.abs(rng.normal(size=(4, 10))[classes] + 0.5 * rng.normal(size=(200, 10)))
-    text = (rng.random((200, 12)) < 0.1 + 0.5 * (np.arange(12) % 4 == classes[:, None])
-            ).astype(np.float64)
-    return image, text, labels
+    image, text, labels = labelled_pairs()
+    return np.abs(image), text, labels  # non-negative, as pooled CNN features
 
 
 def test_label_attention_against_loops():

@@ -9,18 +9,12 @@ from cmhash.methods import FitContext, create_method
 from cmhash.methods.dadh import DADH
 from cmhash.methods.hmah import HMAH
 from cmhash.training import load_checkpoint
+from tests.helpers import labelled_pairs
 
 
 @pytest.fixture(scope="module")
 def pairs():
-    rng = np.random.default_rng(0)
-    classes = rng.integers(0, 4, 200)
-    labels = np.eye(4, dtype=np.uint8)[classes]
-    labels[::7, (classes[::7] + 1) % 4] = 1  # some multi-label pairs
-    image = rng.normal(size=(4, 10))[classes] + 0.5 * rng.normal(size=(200, 10))
-    text = (rng.random((200, 12)) < 0.1 + 0.5 * (np.arange(12) % 4 == classes[:, None])
-            ).astype(np.float64)
-    return image, text, labels
+    return labelled_pairs()
 
 
 def test_hmah_teacher_code_has_four_quarters(pairs):
