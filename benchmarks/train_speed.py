@@ -56,7 +56,8 @@ def main() -> None:
     runs = [("hmah", {"teacher_epochs": args.epochs, "student_epochs": args.epochs})]
     runs += [("dadh", {"hidden": h, "epochs": args.epochs}) for h in args.dadh_hidden]
     print(f"MIRFlickr-25K, 15,677 pairs, 128-px images; {len(fit_rows)} training pairs, 64 bits;"
-          f" torch threads {torch.get_num_threads()}")
+          f" torch threads {torch.get_num_threads()}; CPU kernels "
+          f"{torch.backends.cpu.get_cpu_capability()}")
     print("| method | settings | phase | seconds per epoch (median) |")
     print("|---|---|---|---|")
     for name, params in [] if args.skip_feature_methods else runs:
