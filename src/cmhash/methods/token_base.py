@@ -8,8 +8,9 @@ Batches are formed one at a time on the device, so a training set never has to b
 float32 or decoded all at once.
 
 Shared training options: ``precision = "bfloat16"`` runs the forward pass of each training step
-under bf16 autocast (the losses, the optimiser and encoding stay in float32); on CPUs with
-AMX-BF16 a step is several times faster (``benchmarks/train_speed.py``).  BertAdam's schedule
+under bf16 autocast (the losses, the optimiser and encoding stay in float32), for CPUs with
+AMX-BF16 and GPUs; on a CPU without bf16 matrix units it is slower (``benchmarks/train_speed.py``
+measures both).  BertAdam's schedule
 spans ``epochs`` unless ``warmup_steps`` fixes the warm-up length in steps (a labelled short
 schedule that keeps the authors' warm-up: 5 % of their 30 epochs).
 """
