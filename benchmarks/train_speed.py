@@ -8,13 +8,11 @@ median epoch time is printed, validation scoring excluded.  MITH and MATH (Effic
 tokens, MiniLM tokens) train one epoch on --token-steps batches of 128 at --token-bits (64),
 once in float32 and once with the forward pass under bf16 autocast (``precision=bfloat16``);
 the time per step of each is printed with the epoch time it implies for the 9,000 training
-pairs.  With --token-epochs N,
-MITH and MATH then train in full at 64 bits for N epochs (the CPU schedule of configs/ is 4) on
-the 9,000 pairs, validation after every epoch included, and the whole wall time is printed
-(target for MITH: ≤ 45 minutes).
+pairs.  With --token-epochs N, MITH and MATH then train in full at 64 bits for N epochs on the
+9,000 pairs, validation after every epoch included, and the whole wall time is printed.
 
     python benchmarks/train_speed.py [--epochs 2] [--dadh-hidden 8192 2048] [--token-steps 3]
-                                     [--token-epochs 4]
+                                     [--token-bits 64] [--skip-feature-methods] [--token-epochs N]
 """
 
 from __future__ import annotations
