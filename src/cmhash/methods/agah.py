@@ -54,7 +54,7 @@ from cmhash.losses.label_maps import code_map_loss, update_code_map, update_feat
 from cmhash.losses.quantization import cosine_quantization_loss, sign_quantization_loss
 from cmhash.losses.triplet import cosine_triplet_loss
 from cmhash.methods.torch_base import TorchHashingMethod
-from cmhash.training import Phase
+from cmhash.training import Phase, decay_learning_rates
 
 GRADIENT_PENALTY_WEIGHT = 10.0
 ATTENTION_SCALE = 5.0
@@ -249,8 +249,7 @@ class AGAH(TorchHashingMethod):
         self.feature_map_ = update_feature_map(self.image_features_, self.text_features_,
                                                self.labels_)
         if epoch % self.lr_decay_every == 0:
-            for group in self.optimizer_.param_groups:
-                group["lr"] = max(group["lr"] * self.lr_decay, self.lr_floor)
+            decay_learning_rates(self.optimizer_, self.lr_decay, self.lr_floor)
 
     # -- encoding -----------------------------------------------------------------------------
     def _forward(self, x: torch.Tensor, modality: str) -> torch.Tensor:

@@ -45,7 +45,7 @@ from cmhash.losses.gan import (
 from cmhash.losses.triplet import TripletReduction, cosine_triplet_loss
 from cmhash.methods.torch_base import TorchHashingMethod
 from cmhash.nn import mlp_stack
-from cmhash.training import Phase
+from cmhash.training import Phase, decay_learning_rates
 
 GRADIENT_PENALTY_WEIGHT = 10.0
 
@@ -218,8 +218,7 @@ class DADH(TorchHashingMethod):
         self.codes_ = discrete_code_update(self.labels_, self.codes_, self.image_codes_,
                                            self.text_codes_, self.lam, self.mu)
         if epoch % self.lr_decay_every == 0:
-            for group in self.generator_optimizer_.param_groups:
-                group["lr"] = max(group["lr"] * self.lr_decay, self.lr_floor)
+            decay_learning_rates(self.generator_optimizer_, self.lr_decay, self.lr_floor)
 
     # -- encoding -----------------------------------------------------------------------------
     def _forward(self, x: torch.Tensor, modality: str) -> torch.Tensor:

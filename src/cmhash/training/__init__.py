@@ -4,7 +4,19 @@ from cmhash.training.bert_adam import BertAdam, warmup_cosine
 from cmhash.training.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from cmhash.training.loop import Phase, Trainable, TrainResult, train
 from cmhash.training.seeding import seed_everything, worker_init
+from cmhash.training.step_decay import decay_learning_rates
 
-__all__ = ["BertAdam", "Phase", "TrainResult", "Trainable", "load_checkpoint", "read_checkpoint",
+__all__ = [
+           "BertAdam",
+           "Phase",
+           "TrainResult",
+           "Trainable",
+           "decay_learning_rates",
+           "load_checkpoint",
+           "read_checkpoint",
            "save_checkpoint",
-           "seed_everything", "train", "warmup_cosine", "worker_init"]
+           "seed_everything",
+           "train",
+           "warmup_cosine",
+           "worker_init",
+]
