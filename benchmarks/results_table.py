@@ -22,6 +22,7 @@ if missing.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import platform
 import shutil
@@ -105,6 +106,13 @@ TABLES = [
 ]
 
 
+def _comparable(config: dict) -> dict:
+    """A configuration without what does not change its results' definition: ``resume``,
+    ``bits`` (rows are kept per code length) and the device a deep method trained on."""
+    params = {k: v for k, v in config.get("params", {}).items() if k != "device"}
+    return {k: v for k, v in config.items() if k not in ("resume", "bits")} | {"params": params}
+
+
 def _recorded_rows(config: RunConfig, folder: Path) -> dict[int, dict]:
     """The rows, by code length, of earlier runs of ``config`` (at any bits) recorded in
     ``folder``."""
@@ -113,36 +121,61 @@ def _recorded_rows(config: RunConfig, folder: Path) -> dict[int, dict]:
         summary = json.loads((folder / "summary.json").read_text())
     except (OSError, json.JSONDecodeError):
         return {}
-    same = all(recorded.get(k) == v for k, v in asdict(config).items()
-               if k not in ("resume", "bits"))
+    wanted = _comparable(asdict(config))
+    same = all(_comparable(recorded).get(k) == v for k, v in wanted.items())
     return {row["bits"]: row for row in summary["rows"]} if same else {}
 
 
-def _keep_record(run_folder: Path, record: Path, earlier: dict[int, dict]) -> dict[int, dict]:
+def _trained_on(config: RunConfig) -> str:
+    """The machine a run trained on, for its record."""
+    device = str(config.params.get("device", "cpu"))
+    if device.startswith("cuda"):
+        import torch
+
+        return f"{device}: {torch.cuda.get_device_name(torch.device(device))}"
+    return f"cpu: {platform.machine()}"
+
+
+def _machine_mark(row: dict) -> str:
+    """`` (GPU)`` after the training time of a row trained on a GPU (the others: this CPU)."""
+    return " (GPU)" if row.get("trained_on", "cpu").startswith("cuda") else ""
+
+
+def _keep_record(config: RunConfig, run_folder: Path, record: Path) -> dict[int, dict]:
     """Copy the run's configuration, summary and training logs into ``record``, merged with
-    the ``earlier`` rows recorded there (other code lengths of the same configuration)."""
-    if not earlier:
-        shutil.rmtree(record, ignore_errors=True)
-    record.mkdir(parents=True, exist_ok=True)
-    summary = json.loads((run_folder / "summary.json").read_text())
-    rows = {**earlier, **{row["bits"]: row for row in summary["rows"]}}
-    config = json.loads((run_folder / "config.json").read_text())
-    for name, content in (("config.json", {**config, "bits": sorted(rows)}),
-                          ("summary.json", {**summary, "rows": [rows[b] for b in sorted(rows)]})):
-        (record / name).write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
-    for log in sorted(run_folder.glob("train_*/train_log.jsonl")):
-        shutil.copy(log, record / f"{log.parent.name}_log.jsonl")
+    the rows recorded there for other code lengths of the same configuration.  A lock on the
+    records folder lets several processes, each training one code length, record side by side."""
+    RECORDS.mkdir(parents=True, exist_ok=True)
+    with (RECORDS / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        earlier = _recorded_rows(config, record)
+        if not earlier:
+            shutil.rmtree(record, ignore_errors=True)
+        record.mkdir(parents=True, exist_ok=True)
+        summary = json.loads((run_folder / "summary.json").read_text())
+        trained_on = _trained_on(config)
+        rows = {**earlier,
+                **{row["bits"]: {**row, "trained_on": trained_on} for row in summary["rows"]}}
+        run_config = json.loads((run_folder / "config.json").read_text())
+        for name, content in (
+                ("config.json", {**run_config, "bits": sorted(rows)}),
+                ("summary.json", {**summary, "rows": [rows[b] for b in sorted(rows)]})):
+            (record / name).write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
+        for log in sorted(run_folder.glob("train_*/train_log.jsonl")):
+            shutil.copy(log, record / f"{log.parent.name}_log.jsonl")
     return rows
 
 
 def table(spec: Table, runs: Path, data_root: str, reuse: bool, train: bool,
           only: list[str] | None = None, train_bits: list[int] | None = None,
-          resume: bool = False) -> list[str]:
+          resume: bool = False, device: str | None = None) -> list[str]:
     lines = [f"### {spec.title}", "",
              "| method | bits | I→T map | T→I map | I→T map@500 | T→I map@500 | train s | epochs |",
              "|---|---|---|---|---|---|---|---|"]
     for entry in spec.entries:
         config = spec.run_config(entry)
+        if device is not None:
+            config = replace(config, params={**config.params, "device": device})
         folder = Path(entry.config).stem if entry.config else "-".join(filter(None, (
             entry.name, spec.dataset, spec.protocol, spec.image_feature, spec.text_feature)))
         selected = only is None or folder in only
@@ -157,12 +190,12 @@ def table(spec: Table, runs: Path, data_root: str, reuse: bool, train: bool,
         for bits in missing:  # one code length at a time, recorded as soon as it is trained
             run(replace(config, bits=[bits], resume=resume), runs / folder, data_root,
                 log=lambda _: None)
-            rows = _keep_record(runs / folder, RECORDS / folder, rows)
+            rows = _keep_record(config, runs / folder, RECORDS / folder)
         for row in (rows[bits] for bits in config.bits if bits in rows):
             lines.append(
                 f"| {entry.name} | {row['bits']} | {row['i2t map']:.4f} | {row['t2i map']:.4f} | "
                 f"{row['i2t map@500']:.4f} | {row['t2i map@500']:.4f} | "
-                f"{row['train_seconds']:.2f} | {row.get('epochs') or '—'} |")
+                f"{row['train_seconds']:.2f}{_machine_mark(row)} | {row.get('epochs') or '—'} |")
         print(f"done: {folder}", flush=True)
     return [*lines, ""]
 
@@ -184,6 +217,9 @@ def main() -> None:
                         help="train only these code lengths (the others from the records)")
     parser.add_argument("--resume", action="store_true",
                         help="continue killed training runs in --runs from their checkpoints")
+    parser.add_argument("--device", help="torch device of the deep methods trained, e.g. cuda "
+                                         "(recorded with each row; not part of the "
+                                         "configuration that --reuse matches)")
     args = parser.parse_args()
     lines = [
         "# Results",
@@ -214,7 +250,8 @@ def main() -> None:
     for spec in TABLES:
         lines += table(spec, Path(args.runs), args.data_root,
                        args.reuse or args.records_only, train=not args.records_only,
-                       only=args.only, train_bits=args.bits, resume=args.resume)
+                       only=args.only, train_bits=args.bits, resume=args.resume,
+                       device=args.device)
     text = "\n".join(lines)
     write_atomic(args.out, lambda p: p.write_text(text))
     print(text)
