@@ -1,6 +1,7 @@
 """Why MITH fails at 16 bits on MIRFlickr: its loss terms and options changed one at a time.
 
-    python benchmarks/mith_ablation.py [--bits 16] [--epochs 2] [--variants defaults,top_k_4,...]
+    python benchmarks/mith_ablation.py [--bits 16] [--epochs 2] [--seed 0]
+                                       [--variants defaults,top_k_4,...]
 
 Each variant trains MITH (MIRFlickr, 15,677 pairs, protocol `mirflickr` seed 1, cached
 EfficientNet-Lite0 and MiniLM tokens) with the pipeline of `cmhash run` for --epochs epochs
@@ -38,6 +39,8 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "defaults": ("the authors' defaults", {}),
     "authors_warmup": ("BertAdam's warm-up as long as in the authors' 30 epochs (119 steps)",
                        {"warmup_steps": 119}),
+    "authors_warmup_bf16": ("as authors_warmup, the forward pass under bf16 autocast "
+                           "(precision=bfloat16)", {"warmup_steps": 119, "precision": "bfloat16"}),
     "top_k_4": ("LTA keeps each token's top-4 concepts instead of 8", {"top_k": 4}),
     "top_k_16": ("LTA keeps each token's top-16 concepts instead of 8", {"top_k": 16}),
     "no_intra": ("intra weight 0: no likelihood term on the local hashes", {"intra_weight": 0.0}),
@@ -56,6 +59,7 @@ def main() -> None:
     parser.add_argument("--bits", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--seed", type=int, default=0, help="model seed (the split is fixed)")
     args = parser.parse_args()
     names = args.variants.split(",")
     unknown = sorted(set(names) - set(VARIANTS))
@@ -76,8 +80,8 @@ def main() -> None:
                                      labels[validation_rows], labels[database_rows])
         return f"{i2t:.4f}/{t2i:.4f}"
 
-    print(f"MITH, {args.bits} bits, {args.epochs} epochs, MIRFlickr (EfficientNet-Lite0 + MiniLM "
-          "tokens); validation map I→T/T→I")
+    print(f"MITH, {args.bits} bits, {args.epochs} epochs, seed {args.seed}, MIRFlickr "
+          "(EfficientNet-Lite0 + MiniLM tokens); validation map I→T/T→I")
     print("| variant | change | code map by epoch | kept | global map | local map | "
           "stuck bits h_g (image/text) | stuck bits h_l (image/text) | sign agreement |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -85,7 +89,8 @@ def main() -> None:
         change, params = VARIANTS[name]
         config = RunConfig(method="mith", dataset="mirflickr-images", protocol="mirflickr",
                            bits=[args.bits], metrics=["map"], image_feature="efficientnet_lite0",
-                           text_feature="minilm", params={"epochs": args.epochs, **params})
+                           text_feature="minilm", seed=args.seed,
+                           params={"epochs": args.epochs, **params})
         with tempfile.TemporaryDirectory() as folder:
             run(config, folder, args.data_root, log=lambda _: None)
             report = json.loads((Path(folder) / f"report_{args.bits}.json").read_text())
