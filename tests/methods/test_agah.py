@@ -121,9 +121,9 @@ def test_bad_input_and_parameters_raise_input_errors(pairs):
     empty[3] = 0
     with pytest.raises(InputError, match="training label row 3 is all zeros"):
         AGAH(bits=16, **QUICK).fit(image, text, empty)
-    with pytest.raises(InputError, match="feature_norm must be 'batch' or 'row'"):
+    with pytest.raises(InputError, match="'feature_norm' must be one of 'batch', 'row'"):
         AGAH(bits=16, feature_norm="column", **QUICK).fit(image, text, labels)
-    with pytest.raises(InputError, match=r"lam \(the attention mix\) must be in \[0, 1\]"):
+    with pytest.raises(InputError, match=r"'lam' must be a number in \[0, 1\], got 1.5"):
         AGAH(bits=16, lam=1.5, **QUICK).fit(image, text, labels)
     with pytest.raises(InputError, match="multiple of 8"):
         AGAH(bits=12, **QUICK).fit(image, text, labels)

@@ -37,9 +37,9 @@ def test_hmah_teacher_code_has_four_quarters(pairs):
 
 def test_hmah_bits_and_database_mode(pairs):
     image, text, labels = pairs
-    with pytest.raises(InputError, match="multiple of 4"):
-        HMAH(bits=18).fit(image, text, labels)
-    with pytest.raises(InputError, match="database must be 'standard' or 'fused'"):
+    with pytest.raises(InputError, match="multiple of 8, got 20"):  # 4 quarters of whole bytes
+        HMAH(bits=20).fit(image, text, labels)
+    with pytest.raises(InputError, match="'database' must be one of 'standard', 'fused'"):
         HMAH(bits=16, database="both").fit(image, text, labels)
     hmah = HMAH(bits=16, teacher_epochs=1, student_epochs=1, batch_size=64,
                 database="fused").fit(image, text, labels)
@@ -52,7 +52,9 @@ def test_hmah_bits_and_database_mode(pairs):
 def test_hmah_embedding_starts_from_the_word_vectors(pairs):
     image, text, labels = pairs
     vectors = np.random.default_rng(1).normal(size=(12, 50)).astype(np.float32)
-    hmah = HMAH(bits=16, teacher_epochs=0, student_epochs=0)
+    # the student's embedding learns at student_lr × embedding_lr_factor = 0: Adam leaves it
+    hmah = HMAH(bits=16, teacher_epochs=1, student_epochs=1, batch_size=100,
+                embedding_lr_factor=0.0)
     hmah.fit(image, text, labels, FitContext(word_vectors=vectors))
     np.testing.assert_allclose(hmah.students_.text.embedding.weight.detach().numpy(), vectors.T)
     assert hmah.students_.text.embedding.weight.shape == (50, 12)

@@ -96,6 +96,32 @@ def test_parameter_errors(toy):
         _fit("cca_itq", toy, n_anchors=100).encode_image(text)
 
 
+@pytest.mark.parametrize("name", list_methods())
+def test_every_parameter_has_a_constraint_its_default_meets(name):
+    cls = METHODS[name]
+    assert set(cls._parameter_constraints) == set(cls._param_names())
+    cls().validate_params()
+
+
+@pytest.mark.parametrize(("name", "params", "message"), [
+    ("ridge_hash", {"ridge": -1}, "'ridge' must be a number > 0, got -1"),
+    ("ridge_hash", {"ridge": "abc"}, "'ridge' must be a number > 0, got 'abc'"),
+    ("cca_itq", {"n_anchors": 8}, "'n_anchors' must be at least bits (16), got 8"),
+    ("dadh", {"epochs": 0}, "'epochs' must be an integer ≥ 1, got 0"),
+    ("dadh", {"epochs": 2.5}, "'epochs' must be an integer ≥ 1, got 2.5"),
+    ("dadh", {"weighted_triplet": "yes"}, "'weighted_triplet' must be true or false or None"),
+    ("hmah", {"dropout": 1.0}, "'dropout' must be a number in [0, 1)"),
+    ("mith", {"precision": "fp8"}, "'precision' must be one of 'float32', 'bfloat16'"),
+    ("agah", {"device": "gpu"}, "'device' must be 'cpu' or an accelerator this machine has"),
+    ("random", {"random_state": -1}, "'random_state' must be an integer ≥ 0 or None"),
+])
+def test_parameters_outside_their_table_are_refused_before_fitting(name, params, message):
+    method = create_method(name, bits=16, **params)  # storing is not checking (sklearn)
+    with pytest.raises(InputError) as error:
+        method.validate_params()
+    assert str(error.value).startswith(f"method {name!r}: parameter {message}")
+
+
 def test_itq_rotation_is_orthogonal_and_lowers_quantisation_loss(rng):
     v = rng.normal(size=(500, 8)) * np.linspace(3, 0.5, 8)
     rotation = itq_rotation(v, 50, rng)

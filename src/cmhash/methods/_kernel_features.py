@@ -8,11 +8,14 @@ low-dimensional feature (Wiki's 10-d LDA text) carry codes longer than its dimen
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from scipy.spatial.distance import cdist
 
 from cmhash.errors import InputError
-from cmhash.methods.base import FitContext, HashingMethod
+from cmhash.methods.base import FitContext, HashingMethod, ParameterTable
+from cmhash.utils.validation import Interval
 
 
 def fit_kernel_map(x: np.ndarray, n_anchors: int,
@@ -39,17 +42,19 @@ class KernelLinearHash(HashingMethod):
 
     learned_arrays = ("image_anchors_", "image_sigma_", "image_mean_", "image_projection_",
                       "text_anchors_", "text_sigma_", "text_mean_", "text_projection_")
+    _parameter_constraints: ClassVar[ParameterTable] = {**HashingMethod._parameter_constraints,
+                              "n_anchors": [Interval(int, 1)]}
 
     def __init__(self, bits: int = 64, *, n_anchors: int = 1000,
                  random_state: int | None = None) -> None:
         super().__init__(bits, random_state=random_state)
         self.n_anchors = n_anchors
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        if not isinstance(self.n_anchors, int) or self.n_anchors < self.bits:
-            raise InputError(f"{self.name}: n_anchors must be an integer ≥ bits ({self.bits}), "
-                             f"got {self.n_anchors!r}")
+    def validate_params(self) -> None:
+        super().validate_params()
+        if self.n_anchors < self.bits:
+            raise InputError(f"method {self.name!r}: parameter 'n_anchors' must be at least "
+                             f"bits ({self.bits}), got {self.n_anchors}")
 
     def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None,
              context: FitContext) -> None:

@@ -37,13 +37,12 @@ of 4,096 rows) and the feature map of the selected epoch, which the saved model 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from cmhash.errors import InputError
 from cmhash.losses.classification import label_bce_loss
 from cmhash.losses.gan import (
     gradient_penalty,
@@ -53,8 +52,17 @@ from cmhash.losses.gan import (
 from cmhash.losses.label_maps import code_map_loss, update_code_map, update_feature_map
 from cmhash.losses.quantization import cosine_quantization_loss, sign_quantization_loss
 from cmhash.losses.triplet import cosine_triplet_loss
-from cmhash.methods.torch_base import TorchHashingMethod
+from cmhash.methods.base import ParameterTable
+from cmhash.methods.torch_base import (
+    DECAY,
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
+    TorchHashingMethod,
+)
 from cmhash.training import Phase, decay_learning_rates
+from cmhash.utils.validation import Interval, Options
 
 GRADIENT_PENALTY_WEIGHT = 10.0
 ATTENTION_SCALE = 5.0
@@ -105,6 +113,19 @@ class AGAH(TorchHashingMethod):
 
     name = "agah"
     optimizer_names = ("optimizer_", "image_critic_optimizer_", "text_critic_optimizer_")
+    _parameter_constraints: ClassVar[ParameterTable] = {
+        **TorchHashingMethod._parameter_constraints,
+        "hidden": [Interval(int, 2)],  # the text network narrows H to H/2
+        "embedding": POSITIVE_INT, "epochs": POSITIVE_INT, "batch_size": POSITIVE_INT,
+        "lr": POSITIVE,
+        "alpha": NON_NEGATIVE, "beta": NON_NEGATIVE, "gamma": NON_NEGATIVE,
+        "eta": NON_NEGATIVE, "mu": NON_NEGATIVE,
+        "lam": FRACTION,  # the attention mix
+        "margin": NON_NEGATIVE,
+        "lr_decay_every": POSITIVE_INT, "lr_decay": DECAY,
+        "lr_floor": NON_NEGATIVE,
+        "feature_norm": [Options(*FEATURE_NORMS)],
+    }
 
     def __init__(self, bits: int = 64, *, hidden: int = 8192, embedding: int = 512,
                  epochs: int = 300, batch_size: int = 128, lr: float = 1e-4,
@@ -130,14 +151,6 @@ class AGAH(TorchHashingMethod):
         self.lr_decay = lr_decay
         self.lr_floor = lr_floor
         self.feature_norm = feature_norm
-
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        if self.feature_norm not in FEATURE_NORMS:
-            raise InputError(f"agah: feature_norm must be 'batch' or 'row', got "
-                             f"{self.feature_norm!r}")
-        if not 0 <= self.lam <= 1:
-            raise InputError(f"agah: lam (the attention mix) must be in [0, 1], got {self.lam}")
 
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:

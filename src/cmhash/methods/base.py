@@ -4,8 +4,11 @@
 ``fit(image, text, labels)`` learns and returns ``self``; ``encode_image`` / ``encode_text``
 return packed :class:`~cmhash.codes.Codes`; learned state lives in attributes ending in ``_``.
 ``get_params`` / ``set_params`` / ``clone`` make a bit-length sweep
-``clone(m).set_params(bits=b)``.  ``save(path)`` writes one ``.npz`` holding the parameters and
-the learned arrays; ``load_method(path)`` restores it.
+``clone(m).set_params(bits=b)``.  Each class declares its parameters' types and ranges in one
+table, ``_parameter_constraints`` (name → list of accepted alternatives, as scikit-learn's; see
+:func:`cmhash.utils.validation.check_value`); :meth:`HashingMethod.validate_params` checks them
+at ``fit``, and ``cmhash run`` calls it before any work.  ``save(path)`` writes one ``.npz``
+holding the parameters and the learned arrays; ``load_method(path)`` restores it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,21 @@ import numpy as np
 from cmhash.codes import Codes
 from cmhash.errors import InputError, NotFittedError
 from cmhash.utils.atomic import write_atomic
-from cmhash.utils.validation import check_bits, check_features, check_labels
+from cmhash.utils.validation import (
+    CodeLength,
+    Constraint,
+    Interval,
+    check_features,
+    check_labels,
+    check_value,
+)
+
+#: the constraint of a parameter: alternatives, one of which must accept the value
+Constraints = list[Constraint | type | None]
+#: every constructor parameter of a method → its constraint
+ParameterTable = dict[str, Constraints]
+#: a seed: None or a non-negative integer (NumPy's generators refuse negative seeds)
+SEED: Constraints = [Interval(int, 0), None]
 
 
 @dataclass
@@ -67,6 +84,11 @@ class HashingMethod:
     file_suffix: ClassVar[str] = ".npz"
     #: "global": feature matrices (n, d); "tokens": token features (see TokenFeatures)
     input_kind: ClassVar[str] = "global"
+    #: every constructor parameter → its accepted values (see :meth:`validate_params`)
+    _parameter_constraints: ClassVar[ParameterTable] = {
+        "bits": [CodeLength(8)],
+        "random_state": SEED,
+    }
 
     def __init__(self, bits: int = 64, *, random_state: int | None = None) -> None:
         self.bits = bits
@@ -90,9 +112,13 @@ class HashingMethod:
             setattr(self, key, value)
         return self
 
-    def _validate_params(self) -> None:
-        """Checked at ``fit``; subclasses extend it for their own hyper-parameters."""
-        check_bits(self.bits)
+    def validate_params(self) -> None:
+        """Raise an :class:`InputError` naming the first parameter outside its entry of
+        ``_parameter_constraints``.  Checked at ``fit``; subclasses extend it with checks that
+        relate parameters to each other."""
+        for name, value in self.get_params().items():
+            check_value(f"method {self.name!r}: parameter {name!r}", value,
+                        self._parameter_constraints[name])
 
     # -- learning and encoding --------------------------------------------------------------
     def fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None = None,
@@ -106,20 +132,25 @@ class HashingMethod:
         labels : ndarray of shape (n, n_labels), multi-hot; required by supervised methods.
         context : validation split, word vectors, checkpoint folder (see :class:`FitContext`).
         """
-        self._validate_params()
+        self.validate_params()
         image = check_features(image, "training image features")
         text = check_features(text, "training text features", len(image))
         if self.requires_labels:
-            if labels is None:
-                raise InputError(f"method {self.name!r} is supervised and needs labels")
-            labels = check_labels(labels, "training labels", len(image))
-            empty = np.flatnonzero(labels.sum(axis=1) == 0)
-            if len(empty):
-                raise InputError(f"method {self.name!r}: training label row {empty[0]} is all "
-                                 f"zeros ({len(empty)} such rows)")
+            labels = self.check_training_labels(labels, len(image))
         self._fit(image, text, labels, context or FitContext())
         self.is_fitted_ = True
         return self
+
+    def check_training_labels(self, labels: np.ndarray | None, n_rows: int) -> np.ndarray:
+        """The training labels of a supervised method: present, multi-hot, no all-zero row."""
+        if labels is None:
+            raise InputError(f"method {self.name!r} is supervised and needs labels")
+        labels = check_labels(labels, "training labels", n_rows)
+        empty = np.flatnonzero(labels.sum(axis=1) == 0)
+        if len(empty):
+            raise InputError(f"method {self.name!r}: training label row {empty[0]} is all "
+                             f"zeros ({len(empty)} such rows)")
+        return labels
 
     def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None,
              context: FitContext) -> None:

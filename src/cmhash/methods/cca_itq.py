@@ -11,10 +11,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from cmhash.errors import InputError
 from cmhash.methods._kernel_features import KernelLinearHash
+from cmhash.methods.base import ParameterTable
+from cmhash.utils.validation import Interval
 
 
 def _inverse_sqrt(covariance: np.ndarray) -> np.ndarray:
@@ -36,6 +40,12 @@ class CCAITQ(KernelLinearHash):
     """Unsupervised CCA + iterative quantisation (see the module docstring)."""
 
     name = "cca_itq"
+    _parameter_constraints: ClassVar[ParameterTable] = {
+        **KernelLinearHash._parameter_constraints,
+        "regularization": [Interval(float, 0)],  # r of C + rI
+        "eigenvalue_power": [Interval(float)],   # p of s^p; 0: no scaling
+        "n_iter": [Interval(int, 0)],            # ITQ iterations; 0: the random rotation
+    }
 
     def __init__(self, bits: int = 64, *, n_anchors: int = 1000, regularization: float = 1e-3,
                  eigenvalue_power: float = 1.0, n_iter: int = 50,

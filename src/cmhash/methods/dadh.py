@@ -30,7 +30,7 @@ over all splits; here over the training pairs, so the test features stay unseen)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -43,9 +43,17 @@ from cmhash.losses.gan import (
     logistic_generator_loss,
 )
 from cmhash.losses.triplet import TripletReduction, cosine_triplet_loss
-from cmhash.methods.torch_base import TorchHashingMethod
+from cmhash.methods.base import ParameterTable
+from cmhash.methods.torch_base import (
+    DECAY,
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
+    TorchHashingMethod,
+)
 from cmhash.nn import mlp_stack
 from cmhash.training import Phase, decay_learning_rates
+from cmhash.utils.validation import Interval, Options
 
 GRADIENT_PENALTY_WEIGHT = 10.0
 
@@ -77,6 +85,20 @@ class DADH(TorchHashingMethod):
 
     name = "dadh"
     optimizer_names = ("generator_optimizer_", "feature_d_optimizer_", "hash_d_optimizer_")
+    _parameter_constraints: ClassVar[ParameterTable] = {
+        **TorchHashingMethod._parameter_constraints,
+        "hidden": [Interval(int, 16)],  # the feature critic narrows H/4 to H/16
+        "epochs": POSITIVE_INT, "batch_size": POSITIVE_INT, "lr": POSITIVE,
+        "alpha": NON_NEGATIVE, "beta": NON_NEGATIVE, "gamma": NON_NEGATIVE,
+        "beta_offset": [Interval(float)],
+        "weighted_triplet": [bool, None],
+        "triplet_reduction": [Options("sum", "mean_active")],
+        "margin": NON_NEGATIVE, "lam": POSITIVE, "mu": NON_NEGATIVE,
+        "dropout": [bool],
+        "lr_decay_every": POSITIVE_INT, "lr_decay": DECAY,
+        "lr_floor": NON_NEGATIVE,
+        "per_sample_penalty": [bool],
+    }
 
     def __init__(self, bits: int = 64, *, hidden: int = 8192, epochs: int = 300,
                  batch_size: int = 128, lr: float = 5e-5, alpha: float = 10.0,

@@ -30,7 +30,7 @@ a randomly initialised Linear(d_text → 300).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -46,10 +46,16 @@ from cmhash.losses.similarity import (
     row_normalize,
     tanh_affinity,
 )
-from cmhash.methods.torch_base import TorchHashingMethod
+from cmhash.methods.base import ParameterTable
+from cmhash.methods.torch_base import (
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
+    TorchHashingMethod,
+)
 from cmhash.nn import GraphConvolution, mlp_stack, word_embedding
 from cmhash.training import Phase
-from cmhash.utils.validation import check_bits
+from cmhash.utils.validation import Interval, Options
 
 EMBEDDING_WIDTH = 300
 COMMON_WIDTH = 512
@@ -119,6 +125,17 @@ class HMAH(TorchHashingMethod):
     name = "hmah"
     uses_word_vectors = True
     optimizer_names = ("teacher_optimizer_", "discriminator_optimizer_", "student_optimizer_")
+    _parameter_constraints: ClassVar[ParameterTable] = {
+        **TorchHashingMethod._parameter_constraints,
+        "teacher_epochs": POSITIVE_INT, "student_epochs": POSITIVE_INT,
+        "batch_size": POSITIVE_INT, "lr": POSITIVE, "student_lr": POSITIVE,
+        "embedding_lr_factor": NON_NEGATIVE, "fusion_lr_factor": NON_NEGATIVE,
+        "generator_steps": POSITIVE_INT, "g_weight": NON_NEGATIVE, "b_weight": NON_NEGATIVE,
+        "s_weight": NON_NEGATIVE, "b_student": NON_NEGATIVE, "s_student": NON_NEGATIVE,
+        "dropout": [Interval(float, 0, 1, closed="left")],
+        "freeze_bn_epoch": [Interval(int, 0)],
+        "database": [Options("standard", "fused")],
+    }
 
     def __init__(self, bits: int = 64, *, teacher_epochs: int = 20, student_epochs: int = 20,
                  batch_size: int = 1024, lr: float = 1e-4, student_lr: float = 1e-4,
@@ -144,16 +161,6 @@ class HMAH(TorchHashingMethod):
         self.dropout = dropout
         self.freeze_bn_epoch = freeze_bn_epoch
         self.database = database
-
-    def _validate_params(self) -> None:
-        try:
-            check_bits(self.bits, multiple_of=4)
-        except InputError as e:
-            raise InputError(f"hmah: {e} (the teacher code has four quarters)") from e
-        super()._validate_params()
-        if self.database not in ("standard", "fused"):
-            raise InputError(f"hmah: database must be 'standard' or 'fused', got "
-                             f"{self.database!r}")
 
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:

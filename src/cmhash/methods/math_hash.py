@@ -26,7 +26,7 @@ Loss, with memory banks U^m_g (N × K) of the global hashes and S = 1[L_train L_
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -38,9 +38,10 @@ from cmhash.losses.contrastive import info_nce
 from cmhash.losses.global_local import blended_quantization, global_local_distillation
 from cmhash.losses.likelihood import pairwise_likelihood_loss
 from cmhash.losses.similarity import hard_similarity
-from cmhash.methods.base import FitContext, HashingMethod
+from cmhash.methods.base import FitContext, HashingMethod, ParameterTable
 from cmhash.methods.mith import ConceptLearning
 from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod, float32_outputs
+from cmhash.methods.torch_base import NON_NEGATIVE
 from cmhash.nn.transformer import BitwiseHashing, PreLNBlock, sinusoidal_positions
 from cmhash.training import Phase
 
@@ -79,6 +80,11 @@ class MATH(TokenHashingMethod):
     name = "math"
     uses_label_text = True
     optimizer_names = ("optimizer_",)
+    _parameter_constraints: ClassVar[ParameterTable] = {
+        **TokenHashingMethod._parameter_constraints,
+        "intra_weight": NON_NEGATIVE, "inter_weight": NON_NEGATIVE, "mse_weight": NON_NEGATIVE,
+        "quantization_weight": NON_NEGATIVE, "contrastive_weight": NON_NEGATIVE,
+    }
 
     def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
                  lr: float = 1e-3, warmup: float = 0.05, warmup_steps: int | None = None,

@@ -30,7 +30,7 @@ per-tensor clipping at 1), 30 epochs, batch 128.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -41,7 +41,9 @@ from cmhash.losses.contrastive import info_nce, token_info_nce
 from cmhash.losses.global_local import blended_quantization, global_local_distillation
 from cmhash.losses.likelihood import pairwise_likelihood_loss
 from cmhash.losses.similarity import hard_similarity
+from cmhash.methods.base import ParameterTable
 from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod, float32_outputs
+from cmhash.methods.torch_base import FRACTION, NON_NEGATIVE, POSITIVE, POSITIVE_INT
 from cmhash.nn.transformer import (
     BitwiseHashing,
     PreLNBlock,
@@ -88,6 +90,15 @@ class MITH(TokenHashingMethod):
 
     name = "mith"
     optimizer_names = ("optimizer_",)
+    _parameter_constraints: ClassVar[ParameterTable] = {
+        **TokenHashingMethod._parameter_constraints,
+        "top_k": POSITIVE_INT,  # concept scores kept per token
+        "intra_weight": NON_NEGATIVE, "inter_weight": NON_NEGATIVE,
+        "quantization_weight": NON_NEGATIVE, "quantization_lambda": FRACTION,
+        "contrastive_weight": NON_NEGATIVE, "token_contrastive_alpha": NON_NEGATIVE,
+        "distillation_weight": NON_NEGATIVE, "feedback": NON_NEGATIVE,
+        "likelihood_scale": POSITIVE,
+    }
 
     def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
                  lr: float = 1e-3, warmup: float = 0.05, warmup_steps: int | None = None,

@@ -8,9 +8,13 @@ P_m = (φ_mᵀφ_m + λI)⁻¹ φ_mᵀ B, and codes are sign(φ_m(x) P_m).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from cmhash.methods._kernel_features import KernelLinearHash
+from cmhash.methods.base import ParameterTable
+from cmhash.utils.validation import Interval
 
 
 def label_codes(labels: np.ndarray, bits: int, rng: np.random.Generator) -> np.ndarray:
@@ -25,6 +29,8 @@ class RidgeHash(KernelLinearHash):
 
     name = "ridge_hash"
     requires_labels = True
+    _parameter_constraints: ClassVar[ParameterTable] = {**KernelLinearHash._parameter_constraints,
+                              "ridge": [Interval(float, 0, closed="neither")]}  # λ > 0
 
     def __init__(self, bits: int = 64, *, n_anchors: int = 1000, ridge: float = 0.01,
                  random_state: int | None = None) -> None:

@@ -18,7 +18,7 @@ schedule that keeps the authors' warm-up: 5 % of their 30 epochs).
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -26,10 +26,16 @@ from torch import nn
 
 from cmhash.errors import InputError
 from cmhash.methods.backbones import WIDTH, ClipBackbone, FrozenBackbone, TokenBatch
-from cmhash.methods.base import FitContext, HashingMethod
-from cmhash.methods.torch_base import TorchHashingMethod
+from cmhash.methods.base import FitContext, HashingMethod, ParameterTable
+from cmhash.methods.torch_base import (
+    FRACTION,
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
+    TorchHashingMethod,
+)
 from cmhash.training import BertAdam
-from cmhash.utils.validation import check_labels
+from cmhash.utils.validation import Interval, Options
 
 
 def float32_outputs(outputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -43,7 +49,16 @@ class TokenHashingMethod(TorchHashingMethod):
     #: a forward pass costs ~1/3 of a training step per pair, so validating against all 9,000
     #: MIRFlickr training pairs would add ~40 % to each epoch on a CPU; 3,000 add ~15 %
     validation_database_size = 3000
-    precisions = ("float32", "bfloat16")
+    _parameter_constraints: ClassVar[ParameterTable] = {
+        **TorchHashingMethod._parameter_constraints,
+        "epochs": POSITIVE_INT, "batch_size": POSITIVE_INT, "lr": POSITIVE,
+        "warmup": FRACTION,  # of the schedule's steps
+        "warmup_steps": [Interval(int, 0), None],
+        "weight_decay": NON_NEGATIVE,
+        "precision": [Options("float32", "bfloat16")],
+        "clip_path": [str, None], "tokenizer_dir": [str, None], "clip_lr": POSITIVE,
+        "normalize_features": [bool],
+    }
 
     def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
                  lr: float = 1e-3, warmup: float = 0.05, warmup_steps: int | None = None,
@@ -74,16 +89,11 @@ class TokenHashingMethod(TorchHashingMethod):
 
     def fit(self, image: Any, text: Any, labels: np.ndarray | None = None,
             context: FitContext | None = None) -> HashingMethod:
-        self._validate_params()
-        if self.precision not in self.precisions:
-            raise InputError(f"precision must be one of {', '.join(self.precisions)}, "
-                             f"not {self.precision!r}")
+        self.validate_params()
         backbone = self._backbone_class()
         image_width = backbone.check(image, "training image inputs")
         text_width = backbone.check(text, "training text inputs", len(image))
-        if labels is None:
-            raise InputError(f"method {self.name!r} is supervised and needs labels")
-        labels = check_labels(labels, "training labels", len(image))
+        labels = self.check_training_labels(labels, len(image))
         context = context or FitContext()
         self.torch_device_ = torch.device(self.device)
         self.dims_ = {"image": image_width, "text": text_width, "labels": labels.shape[1],

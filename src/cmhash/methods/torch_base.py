@@ -18,9 +18,17 @@ from torch import nn
 
 from cmhash.codes import Codes
 from cmhash.errors import InputError
-from cmhash.methods.base import FitContext, HashingMethod
+from cmhash.methods.base import FitContext, HashingMethod, ParameterTable
 from cmhash.metrics import mean_average_precision
 from cmhash.training import Phase, save_checkpoint, train
+from cmhash.utils.validation import Device, Interval
+
+#: constraints shared by the deep methods' tables
+POSITIVE_INT = [Interval(int, 1)]
+POSITIVE = [Interval(float, 0, closed="neither")]
+NON_NEGATIVE = [Interval(float, 0)]
+FRACTION = [Interval(float, 0, 1)]
+DECAY = [Interval(float, 0, 1, closed="right")]  # a learning-rate factor in (0, 1]
 
 ENCODE_BATCH = 4096
 
@@ -36,6 +44,8 @@ class TorchHashingMethod(HashingMethod):
     #: validation ranks against this many training pairs (None: all); the training rows come
     #: in the random order of the split, so the first ones are a random sample
     validation_database_size: ClassVar[int | None] = None
+    _parameter_constraints: ClassVar[ParameterTable] = {
+        **HashingMethod._parameter_constraints, "device": [Device()]}
 
     def __init__(self, bits: int = 64, *, device: str = "cpu",
                  random_state: int | None = None) -> None:

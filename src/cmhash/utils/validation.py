@@ -1,8 +1,16 @@
-"""Central checks of user-supplied arrays; each failure is one :class:`InputError` line."""
+"""Central checks of user-supplied arrays and values; each failure is one :class:`InputError` line.
+
+Parameter values are checked against declared constraints (:class:`Interval`, :class:`Options`,
+…) by :func:`check_value`: the tables of :mod:`cmhash.methods` and :mod:`cmhash.run_config`.
+"""
 
 from __future__ import annotations
 
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,3 +70,151 @@ def check_same_rows(arrays: dict[str, np.ndarray | list | None], where: str) -> 
         listed = ", ".join(f"{name}: {n}" for name, n in counts.items())
         raise InputError(f"row counts differ in {where} ({listed})")
     return next(iter(counts.values()), 0)
+
+
+# -- constraints on parameter values ----------------------------------------------------------
+# A parameter's constraint is a list of alternatives, as scikit-learn's ``_parameter_constraints``:
+# the value must satisfy at least one.  An alternative is a Constraint, a type (``bool``, ``str``:
+# an instance of it) or None (the value None).
+
+
+class Constraint(ABC):
+    """A set of accepted values; ``str()`` describes it for an error message."""
+
+    @abstractmethod
+    def accepts(self, value: Any) -> bool: ...
+
+    @abstractmethod
+    def __str__(self) -> str: ...
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+@dataclass(frozen=True)
+class Interval(Constraint):
+    """Integers (``kind=int``) or finite real numbers (``kind=float``, integers accepted) from
+    ``low`` to ``high`` (None: unbounded); ``closed`` names the included ends: "both", "left",
+    "right" or "neither"."""
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    closed: str = "both"
+
+    def accepts(self, value: Any) -> bool:
+        if self.kind is int:
+            if not _is_integer(value):
+                return False
+        elif not (_is_integer(value) or isinstance(value, float | np.floating)) or \
+                not math.isfinite(value):
+            return False
+        if self.low is not None and (value < self.low or (
+                value == self.low and self.closed not in ("both", "left"))):
+            return False
+        return self.high is None or not (value > self.high or (
+            value == self.high and self.closed not in ("both", "right")))
+
+    def __str__(self) -> str:
+        noun = "an integer" if self.kind is int else "a number"
+        left, right = self.closed in ("both", "left"), self.closed in ("both", "right")
+        if self.low is not None and self.high is not None:
+            return f"{noun} in {'[' if left else '('}{self.low}, {self.high}{']' if right else ')'}"
+        if self.low is not None:
+            return f"{noun} {'≥' if left else '>'} {self.low}"
+        if self.high is not None:
+            return f"{noun} {'≤' if right else '<'} {self.high}"
+        return noun
+
+
+class Options(Constraint):
+    """One of the given values."""
+
+    def __init__(self, *values: Any) -> None:
+        self.values = values
+
+    def accepts(self, value: Any) -> bool:
+        return any(value == v and type(value) is type(v) for v in self.values)
+
+    def __str__(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+@dataclass(frozen=True)
+class CodeLength(Constraint):
+    """A code length: a positive integer multiple of ``multiple_of`` (see :func:`check_bits`)."""
+
+    multiple_of: int = 8
+
+    def accepts(self, value: Any) -> bool:
+        return _is_integer(value) and value > 0 and value % self.multiple_of == 0
+
+    def __str__(self) -> str:
+        return f"a positive multiple of {self.multiple_of}"
+
+
+@dataclass(frozen=True)
+class ListOf(Constraint):
+    """A list whose every item satisfies ``item``; with ``distinct``, no item twice."""
+
+    item: Constraint
+    distinct: bool = False
+
+    def accepts(self, value: Any) -> bool:
+        return (isinstance(value, list) and all(self.item.accepts(v) for v in value)
+                and not (self.distinct and len({repr(v) for v in value}) < len(value)))
+
+    def __str__(self) -> str:
+        return f"a list of {'distinct ' if self.distinct else ''}items, each {self.item}"
+
+
+class Device(Constraint):
+    """A torch device this process can use: ``"cpu"``, or ``"cuda"``/``"cuda:N"`` when this torch
+    build sees that GPU, or ``"mps"`` when available."""
+
+    def accepts(self, value: Any) -> bool:
+        import torch  # here, so that checking other constraints does not import torch
+
+        if not isinstance(value, str):
+            return False
+        try:
+            device = torch.device(value)
+        except (RuntimeError, ValueError):
+            return False
+        if device.type == "cuda":
+            return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+        if device.type == "mps":
+            return torch.backends.mps.is_available()
+        return device.type == "cpu"
+
+    def __str__(self) -> str:
+        import torch
+
+        if not torch.backends.cuda.is_built():
+            here = "this torch build has no CUDA"
+        elif not torch.cuda.is_available():
+            here = "no CUDA device is visible"
+        else:
+            here = f"CUDA devices 0..{torch.cuda.device_count() - 1}"
+        return f"'cpu' or an accelerator this machine has ({here})"
+
+
+_TYPE_NAMES = {None: "None", bool: "true or false", str: "a string"}
+
+
+def check_value(name: str, value: Any, allowed: list[Constraint | type | None]) -> Any:
+    """Return ``value`` if one of the ``allowed`` alternatives accepts it (see above), else
+    raise an :class:`InputError`: ``"{name} must be <alternatives>, got <value>"``."""
+    for alternative in allowed:
+        if alternative is None:
+            if value is None:
+                return value
+        elif isinstance(alternative, type):
+            if isinstance(value, alternative) and (alternative is not int or _is_integer(value)):
+                return value
+        elif alternative.accepts(value):
+            return value
+    described = " or ".join(str(a) if isinstance(a, Constraint) else
+                            _TYPE_NAMES.get(a) or f"a {a.__name__}" for a in allowed)
+    raise InputError(f"{name} must be {described}, got {value!r}")
