@@ -13,7 +13,10 @@ table ``[params]``::
     hidden = 2048
     epochs = 20
 
-Values given on the command line replace the file's; ``params`` are merged key by key.
+Values given on the command line replace the file's; ``params`` are merged key by key.  Every
+field's value is checked against :data:`FIELD_CONSTRAINTS` (a wrong type or range is one line
+naming the file and key); the method's parameters are checked against its own table by
+:func:`cmhash.pipeline.run`, which knows the method.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from cmhash.errors import InputError, MissingFileError
-from cmhash.metrics import DEFAULT_METRICS
+from cmhash.metrics import DEFAULT_METRICS, DIRECTIONS, check_metric_names
+from cmhash.utils.validation import CodeLength, Constraint, Interval, ListOf, Options, check_value
 
 REQUIRED = ("method", "dataset", "protocol")
 
@@ -49,9 +53,37 @@ class RunConfig:
     directions: list[str] = field(default_factory=lambda: ["i2t", "t2i"])
 
 
-def make_run_config(values: dict[str, Any], source: str = "the command line") -> RunConfig:
-    """A RunConfig from ``values`` (None values mean "the default"); ``source`` names where they
-    came from in errors."""
+#: every field of RunConfig → its accepted values (see :func:`cmhash.utils.validation.check_value`)
+FIELD_CONSTRAINTS: dict[str, list[Constraint | type | None]] = {
+    "method": [str], "dataset": [str], "protocol": [str],
+    "bits": [ListOf(CodeLength(8), distinct=True)],
+    "params": [dict],
+    "seed": [Interval(int, 0)],
+    "split_seed": [Interval(int, 0), None],
+    "image_feature": [str, None], "text_feature": [str, None], "cache_dir": [str, None],
+    "validation_size": [Interval(int, 1), None],
+    "resume": [bool],
+    "metrics": [ListOf(str, distinct=True)],
+    "directions": [ListOf(Options(*DIRECTIONS), distinct=True)],
+}
+
+
+def check_run_config(config: RunConfig, source: str = "the run configuration") -> RunConfig:
+    """Return ``config`` if every field is within :data:`FIELD_CONSTRAINTS` and every metric
+    name is known; otherwise raise an :class:`InputError` naming ``source`` and the key."""
+    for f in fields(RunConfig):
+        check_value(f"{source}: {f.name!r}", getattr(config, f.name), FIELD_CONSTRAINTS[f.name])
+    try:
+        check_metric_names(config.metrics)
+    except InputError as e:
+        raise InputError(f"{source}: 'metrics': {e}") from None
+    return config
+
+
+def make_run_config(values: dict[str, Any], source: str = "the command line",
+                    missing_hint: str = "") -> RunConfig:
+    """A checked RunConfig from ``values`` (None values mean "the default"); ``source`` names
+    where they came from in errors, ``missing_hint`` says how to give a missing key."""
     values = {k: v for k, v in values.items() if v is not None}
     known = {f.name for f in fields(RunConfig)}
     unknown = sorted(set(values) - known)
@@ -60,13 +92,8 @@ def make_run_config(values: dict[str, Any], source: str = "the command line") ->
                          f"(known: {', '.join(sorted(known))})")
     missing = [k for k in REQUIRED if k not in values]
     if missing:
-        raise InputError(f"{source}: no {missing[0]!r} given")
-    if not isinstance(values.get("params", {}), dict):
-        raise InputError(f"{source}: 'params' must be a table of method parameters")
-    bits = values.get("bits", [])
-    if not isinstance(bits, list) or not all(isinstance(b, int) for b in bits):
-        raise InputError(f"{source}: 'bits' must be a list of integers, got {bits!r}")
-    return RunConfig(**values)
+        raise InputError(f"{source}: no {missing[0]!r} given{missing_hint}")
+    return check_run_config(RunConfig(**values), source)
 
 
 def load_run_config(path: str | Path, overrides: dict[str, Any] | None = None) -> RunConfig:

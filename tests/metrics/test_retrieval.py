@@ -5,7 +5,7 @@ import pytest
 
 from cmhash.codes import Codes
 from cmhash.errors import InputError
-from cmhash.metrics import retrieval_metrics
+from cmhash.metrics import count_queries_with_relevant, retrieval_metrics
 from tests.reference import naive_metrics
 
 ALL_METRICS = ("map", "map@1", "map@3", "map@50", "map_calc_k", "map_calc_k@1", "map_calc_k@7",
@@ -93,6 +93,25 @@ def test_calc_k_divides_by_all_queries_while_map_skips_empty_ones():
     result = retrieval_metrics(two_queries, db, labels, db_labels, ("map", "map_calc_k"))
     assert result.metrics["map"] == pytest.approx((1 / 2 + 2 / 3 + 3 / 4) / 3)
     assert result.metrics["map_calc_k"] == pytest.approx((1 / 2 + 2 / 3 + 3 / 4) / 3 / 2)
+
+
+@pytest.mark.parametrize("name", ["map", "map@2", "map_calc_k", "map_calc_k@2", "p@2", "r@2"])
+def test_no_metric_is_defined_when_no_query_has_a_relevant_item(name):
+    query, db, _, db_labels = _hand_case()
+    q_labels = np.array([[0, 0]])  # all-zero labels: nothing is relevant to anything
+    with pytest.raises(InputError, match="no query shares a label with any database item"):
+        retrieval_metrics(query, db, q_labels, db_labels, (name,), curve_depths=(1, 2))
+    with pytest.raises(ValueError, match="no query has a relevant item"):
+        naive_metrics.metric(name, query.to_signs(), db.to_signs(), q_labels, db_labels)
+
+
+def test_queries_with_relevant_items_are_counted_without_a_query_database_matrix(rng):
+    q_labels = (rng.random((50, 6)) < 0.2).astype(np.uint8)
+    d_labels = (rng.random((80, 6)) < 0.1).astype(np.uint8)
+    d_labels[:, 2] = 0  # a label no database item holds
+    expected = int(((q_labels @ d_labels.T) > 0).any(axis=1).sum())
+    assert count_queries_with_relevant(q_labels, d_labels) == expected
+    assert count_queries_with_relevant(q_labels, np.zeros_like(d_labels)) == 0
 
 
 @pytest.mark.parametrize(("name", "message"), [("mAP", "unknown metric"),

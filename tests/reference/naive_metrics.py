@@ -1,4 +1,8 @@
-"""Slow, obviously correct metric definitions: one query at a time, an explicit stable sort."""
+"""Slow, obviously correct metric definitions: one query at a time, an explicit stable sort.
+
+Queries without a relevant item are left out of every mean except map_calc_k's, which divides by
+all queries; with no relevant item for any query, no metric is defined (ValueError).
+"""
 
 from __future__ import annotations
 
@@ -49,6 +53,8 @@ def metric(name: str, q_signs, db_signs, q_labels, db_labels) -> float:
             values.append(rel[:k].sum() / n_rel)
         else:
             raise ValueError(name)
+    if not values:  # no query has a relevant item: no metric is defined (cmhash raises too)
+        raise ValueError("no query has a relevant item")
     if kind == "map_calc_k":
         return float(np.sum(values) / n_query)
     return float(np.mean(values))

@@ -23,8 +23,9 @@ from cmhash.utils.validation import (
     (Interval(float), [-3.5, 0, 1e9], [float("-inf"), None], "a number"),
     (Options("sum", "mean"), ["sum", "mean"], ["Sum", 1, None], "one of 'sum', 'mean'"),
     (CodeLength(8), [8, 64, 128], [0, -8, 12, 8.0, True], "a positive multiple of 8"),
-    (ListOf(Interval(int, 0), distinct=True), [[], [0, 3]], [[1, 1], [1, -1], (1, 2), 1],
-     "a list of distinct items, each an integer ≥ 0"),
+    (ListOf(Interval(int, 0), distinct=True), [[0], [0, 3]], [[], [1, 1], [1, -1], (1, 2), 1],
+     "a non-empty list of distinct items, each an integer ≥ 0"),
+    (ListOf(str), [["map"]], [[1], "map"], "a non-empty list of items, each a string"),
     (Device(), ["cpu"], ["gpu", "", 3, "cuda:99"], "'cpu' or an accelerator"),
 ])
 def test_constraints_accept_and_describe(constraint, accepted, refused, described):

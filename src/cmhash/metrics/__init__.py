@@ -8,7 +8,10 @@ from cmhash.metrics.report import DIRECTIONS, evaluate_code_set
 from cmhash.metrics.retrieval import (
     DEFAULT_CURVE_DEPTHS,
     DEFAULT_METRICS,
+    EMPTY_QUERY_POLICY,
     RetrievalResult,
+    check_metric_names,
+    count_queries_with_relevant,
     mean_average_precision,
     retrieval_metrics,
 )
@@ -17,7 +20,10 @@ __all__ = [
     "DEFAULT_CURVE_DEPTHS",
     "DEFAULT_METRICS",
     "DIRECTIONS",
+    "EMPTY_QUERY_POLICY",
     "RetrievalResult",
+    "check_metric_names",
+    "count_queries_with_relevant",
     "evaluate_code_set",
     "mean_average_precision",
     "plot_pr_curve",

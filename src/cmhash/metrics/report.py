@@ -6,7 +6,12 @@ from typing import Any
 
 from cmhash.codes import CodeSet
 from cmhash.errors import InputError
-from cmhash.metrics.retrieval import DEFAULT_CURVE_DEPTHS, DEFAULT_METRICS, retrieval_metrics
+from cmhash.metrics.retrieval import (
+    DEFAULT_CURVE_DEPTHS,
+    DEFAULT_METRICS,
+    EMPTY_QUERY_POLICY,
+    retrieval_metrics,
+)
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -25,7 +30,9 @@ def evaluate_code_set(
     directions: tuple[str, ...] = ("i2t", "t2i"),
     curve_depths: tuple[int, ...] | None = DEFAULT_CURVE_DEPTHS,
 ) -> dict[str, Any]:
-    """Metrics (and curves) for each direction, as a JSON-ready report."""
+    """Metrics (and curves) for each direction, as a JSON-ready report (strict JSON: every value
+    is a finite number; see :func:`~cmhash.metrics.retrieval_metrics` for the policy on queries
+    without a relevant item)."""
     results = {}
     for direction in directions:
         if direction not in DIRECTIONS:
@@ -45,5 +52,6 @@ def evaluate_code_set(
         "bits": bits,
         "relevance": "at least one shared label",
         "ranking": "Hamming distance, ties broken by database position",
+        "queries_without_relevant": EMPTY_QUERY_POLICY,
         "directions": results,
     }

@@ -3,8 +3,12 @@
 Ranking: database items sorted by Hamming distance to the query, ties broken by database
 position.  Relevant: the item shares at least one label with the query.  ρ is the 1-based rank
 of a relevant item, m the number of relevant items ranked at or above it, R the relevant items
-in the database for that query.  Queries with R = 0 are skipped (not counted) except by the two
-``map_calc_k`` metrics, which divide by every query.
+in the database for that query.
+
+Queries without a relevant item (R = 0) are excluded from every mean except the two
+``map_calc_k`` metrics', which divide by every query (as ``calc_map_k`` does); their number is
+reported (``n_query`` − ``n_query_with_relevant``).  When no query has a relevant item no metric
+is defined, and computing one is an error rather than a 0 or a NaN.
 
 ========================  =================================================================
 name                      definition (mean over queries)
@@ -28,6 +32,7 @@ item) and recall (relevant retrieved / R) of every item within distance r.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +46,9 @@ DEFAULT_METRICS = ("map", "map@500", "p@100", "p@500", "r@500")
 DEFAULT_CURVE_DEPTHS = (1, *range(50, 1001, 50))
 _METRIC_FORMS = ("map", "map@K", "map_calc_k", "map_calc_k@K", "p@K", "r@K")
 _METRIC_PATTERN = re.compile(r"^(map|map_calc_k|p|r)(?:@([1-9][0-9]*))?$")
+#: the policy for queries without a relevant item, as the reports state it
+EMPTY_QUERY_POLICY = ("queries without a relevant item are excluded from every mean except "
+                      "map_calc_k's, which divides by all queries")
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,19 @@ class MetricName:
         if not match or (match[1] in ("p", "r") and match[2] is None):
             raise InputError(f"unknown metric {name!r}; known forms: {', '.join(_METRIC_FORMS)}")
         return cls(match[1], int(match[2]) if match[2] else None)
+
+
+def check_metric_names(names: Iterable[str]) -> None:
+    """Raise an :class:`InputError` for the first name that is not a known metric."""
+    for name in names:
+        MetricName.parse(name)
+
+
+def count_queries_with_relevant(query_labels: np.ndarray, database_labels: np.ndarray) -> int:
+    """How many queries share a label with at least one database item, in O(n) memory: query q
+    has a relevant item iff one of its labels is held by some database item."""
+    held = np.asarray(database_labels).any(axis=0)
+    return int((np.asarray(query_labels)[:, held] != 0).any(axis=1).sum())
 
 
 @dataclass
@@ -81,8 +102,6 @@ class RetrievalResult:
 def _metric_value(stats: RankStatistics, metric: MetricName) -> float:
     counted = stats.n_relevant > 0
     n_relevant = stats.n_relevant[counted].astype(np.float64)
-    if not counted.any():
-        return 0.0
     if metric.kind == "map" and metric.k is None:
         return float(np.mean(stats.ap_sum[counted] / n_relevant))
     if metric.kind == "map_calc_k":
@@ -151,6 +170,12 @@ def retrieval_metrics(
     metrics : names from the table in this module's docstring.
     curve_depths : depths of the ``p_at_k`` curve; with it, both curves are computed.
 
+    Raises
+    ------
+    InputError
+        for an unknown metric name, or when no query has a relevant item (no metric is
+        defined; e.g. all-zero labels).
+
     Examples
     --------
     >>> import numpy as np
@@ -168,6 +193,9 @@ def retrieval_metrics(
         depths |= set(curve_depths)
     stats = rank_statistics(query, database, query_labels, database_labels,
                             tuple(depths), tuple(first_k))
+    if not (stats.n_relevant > 0).any():
+        raise InputError(f"no query shares a label with any database item ({len(query)} "
+                         "queries), so no metric is defined; are the labels all zero?")
     return RetrievalResult(
         metrics={name: _metric_value(stats, m) for name, m in parsed.items()},
         n_query=len(query),

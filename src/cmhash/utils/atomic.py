@@ -38,6 +38,7 @@ def write_atomic(target: str | Path, write: Callable[[Path], None]) -> Path:
 
 
 def write_json(target: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON, atomically."""
-    text = json.dumps(obj, indent=2, sort_keys=False) + "\n"
+    """Write ``obj`` as indented, strict JSON (a NaN or infinity is a ValueError, not a
+    ``NaN`` token that other JSON readers refuse), atomically."""
+    text = json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n"
     return write_atomic(target, lambda p: p.write_text(text))

@@ -156,17 +156,20 @@ class CodeLength(Constraint):
 
 @dataclass(frozen=True)
 class ListOf(Constraint):
-    """A list whose every item satisfies ``item``; with ``distinct``, no item twice."""
+    """A non-empty list whose every item satisfies ``item`` (a Constraint or a type); with
+    ``distinct``, no item twice."""
 
-    item: Constraint
+    item: Constraint | type
     distinct: bool = False
 
     def accepts(self, value: Any) -> bool:
-        return (isinstance(value, list) and all(self.item.accepts(v) for v in value)
+        return (isinstance(value, list) and len(value) > 0
+                and all(_accepts(self.item, v) for v in value)
                 and not (self.distinct and len({repr(v) for v in value}) < len(value)))
 
     def __str__(self) -> str:
-        return f"a list of {'distinct ' if self.distinct else ''}items, each {self.item}"
+        return (f"a non-empty list of {'distinct ' if self.distinct else ''}items, each "
+                f"{_describe(self.item)}")
 
 
 class Device(Constraint):
@@ -200,21 +203,27 @@ class Device(Constraint):
         return f"'cpu' or an accelerator this machine has ({here})"
 
 
-_TYPE_NAMES = {None: "None", bool: "true or false", str: "a string"}
+_TYPE_NAMES = {None: "None", bool: "true or false", str: "a string", dict: "a table"}
+
+
+def _accepts(alternative: Constraint | type | None, value: Any) -> bool:
+    if alternative is None:
+        return value is None
+    if isinstance(alternative, type):
+        return isinstance(value, alternative) and (alternative is not int or _is_integer(value))
+    return alternative.accepts(value)
+
+
+def _describe(alternative: Constraint | type | None) -> str:
+    if isinstance(alternative, Constraint):
+        return str(alternative)
+    return _TYPE_NAMES.get(alternative) or f"a {alternative.__name__}"
 
 
 def check_value(name: str, value: Any, allowed: list[Constraint | type | None]) -> Any:
     """Return ``value`` if one of the ``allowed`` alternatives accepts it (see above), else
     raise an :class:`InputError`: ``"{name} must be <alternatives>, got <value>"``."""
-    for alternative in allowed:
-        if alternative is None:
-            if value is None:
-                return value
-        elif isinstance(alternative, type):
-            if isinstance(value, alternative) and (alternative is not int or _is_integer(value)):
-                return value
-        elif alternative.accepts(value):
-            return value
-    described = " or ".join(str(a) if isinstance(a, Constraint) else
-                            _TYPE_NAMES.get(a) or f"a {a.__name__}" for a in allowed)
+    if any(_accepts(alternative, value) for alternative in allowed):
+        return value
+    described = " or ".join(_describe(alternative) for alternative in allowed)
     raise InputError(f"{name} must be {described}, got {value!r}")
