@@ -1,7 +1,8 @@
 """Atomic output: write to a temporary file beside the target, then rename over it.
 
 A reader never sees a half-written file; an interrupted writer leaves only a ``.tmp-*`` file,
-which the next write of the same target replaces.
+which the next write of the same target replaces.  The file gets the mode an ordinary
+``open(target, "w")`` would give it (0666 less the umask), not the 0600 of a temporary file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ from pathlib import Path
 from typing import Any
 
 
+def _file_mode() -> int:
+    """0666 less the process's umask (read by setting it and setting it back: Python has no
+    getter)."""
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path; on success it is renamed to ``target``, on error removed."""
@@ -24,6 +33,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
+        tmp_path.chmod(_file_mode())
         yield tmp_path
         os.replace(tmp_path, target)
     finally:
