@@ -18,7 +18,7 @@ from cmhash.codes._codes import Codes
 from cmhash.errors import InputError
 from cmhash.utils.atomic import write_atomic
 from cmhash.utils.matfile import MatFile
-from cmhash.utils.validation import check_bits, check_file, check_labels
+from cmhash.utils.validation import check_bits, check_file, check_labels, read_npz
 
 CODE_KEYS = ("q_img", "q_txt", "r_img", "r_txt")
 LABEL_KEYS = ("q_l", "r_l")
@@ -76,11 +76,7 @@ def load_code_set(path: str | Path) -> CodeSet:
     """Read a :class:`CodeSet` from ``.npz`` or ``.mat``."""
     path = check_file(path, "codes file")
     if path.suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                arrays = {k: f[k] for k in f.files}
-        except (ValueError, OSError) as e:
-            raise InputError(f"{path}: not a readable .npz file ({e})") from e
+        arrays = read_npz(path, "codes file")
         keys = list(arrays)
     elif path.suffix == ".mat":
         mat = MatFile(path)

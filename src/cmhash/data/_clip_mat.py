@@ -11,12 +11,12 @@ from pathlib import Path
 
 from cmhash.data.dataset import PairedDataset
 from cmhash.utils.matfile import MatFile
-from cmhash.utils.validation import check_file
+from cmhash.utils.validation import check_folder
 
 
 def read_clip_mat(folder: str | Path) -> PairedDataset:
     """Read ``index.mat``, ``caption.mat`` and ``label.mat`` from ``folder``."""
-    folder = check_file(folder, "dataset folder")
+    folder = check_folder(folder, "dataset folder")
     paths = MatFile(folder / "index.mat").strings("index")
     captions = MatFile(folder / "caption.mat").strings("caption")
     labels = MatFile(folder / "label.mat").matrix("label")

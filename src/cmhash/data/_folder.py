@@ -10,6 +10,7 @@ file, every image (``.jpg .jpeg .png .bmp .webp``) with a text file of the same 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -17,38 +18,44 @@ import numpy as np
 
 from cmhash.data.dataset import PairedDataset
 from cmhash.errors import InputError
-from cmhash.utils.validation import check_file
+from cmhash.utils.validation import check_folder, read_utf8
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 def _records_csv(path: Path) -> list[dict]:
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
+    reader = csv.DictReader(io.StringIO(read_utf8(path)))
+    try:
         missing = {"image", "text"} - set(reader.fieldnames or ())
         if missing:
             raise InputError(f"{path}: missing column {sorted(missing)[0]!r} "
                              f"(columns: {', '.join(reader.fieldnames or ())})")
         records = []
         for row in reader:
+            if row["image"] is None or row["text"] is None:
+                raise InputError(f"{path}:{reader.line_num}: a row without its image and text")
             labels = row.get("labels")
             records.append({"image": row["image"], "text": row["text"],
                             "labels": None if labels is None else
                             [x.strip() for x in labels.split(";") if x.strip()]})
+    except csv.Error as e:
+        raise InputError(f"{path}:{reader.line_num}: not a valid CSV file ({e})") from None
     return records
 
 
 def _records_jsonl(path: Path) -> list[dict]:
     records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(read_utf8(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as e:
             raise InputError(f"{path}:{number}: not valid JSON ({e.msg})") from e
-        if not isinstance(record, dict) or not {"image", "text"} <= set(record):
-            raise InputError(f"{path}:{number}: expected an object with 'image' and 'text'")
+        if not isinstance(record, dict) or not isinstance(record.get("image"), str) or \
+                "text" not in record:
+            raise InputError(f"{path}:{number}: expected an object with 'image' (a path) and "
+                             "'text'")
         labels = record.get("labels")
         if labels is not None and not isinstance(labels, list):
             raise InputError(f"{path}:{number}: 'labels' must be a list of names")
@@ -63,14 +70,14 @@ def _records_sidecar(folder: Path) -> list[dict]:
         text_file = image.with_suffix(".txt")
         if not text_file.is_file():
             raise InputError(f"{image}: no text file {text_file.name} beside it")
-        records.append({"image": image.name, "text": text_file.read_text(encoding="utf-8")
-                        .strip(), "labels": None})
+        records.append({"image": image.name, "text": read_utf8(text_file).strip(),
+                        "labels": None})
     return records
 
 
 def read_folder(folder: str | Path) -> PairedDataset:
     """Read a folder of images with texts (see the module docstring for the layouts)."""
-    folder = check_file(folder, "dataset folder")
+    folder = check_folder(folder, "dataset folder")
     if (folder / "pairs.csv").is_file():
         records = _records_csv(folder / "pairs.csv")
     elif (folder / "pairs.jsonl").is_file():

@@ -15,7 +15,7 @@ import numpy as np
 
 from cmhash.data.dataset import PairedDataset
 from cmhash.errors import InputError
-from cmhash.utils.validation import check_file
+from cmhash.utils.validation import check_folder, read_utf8
 
 MIRFLICKR_LABELS = ["animals", "baby", "bird", "car", "clouds", "dog", "female", "flower",
                     "food", "indoor", "lake", "male", "night", "people", "plant_life",
@@ -24,8 +24,7 @@ MIRFLICKR_LABELS = ["animals", "baby", "bird", "car", "clouds", "dog", "female",
 
 
 def _lines(path: Path) -> list[str]:
-    check_file(path, "MIRFlickr list")
-    return path.read_text(encoding="utf-8").splitlines()
+    return read_utf8(path, "MIRFlickr list").splitlines()
 
 
 def _labels(lines: list[str], path: Path) -> np.ndarray:
@@ -55,7 +54,7 @@ def read_mirflickr(root: str | Path, require_images: bool = False) -> PairedData
     ----------
     require_images : keep only the pairs whose image file exists under ``images128/``.
     """
-    root = check_file(root, "MIRFlickr folder")
+    root = check_folder(root, "MIRFlickr folder")
     images = _lines(root / "all_imgs.txt")
     tags = _lines(root / "all_tags.txt")
     labels = _labels(_lines(root / "all_labels.txt"), root / "all_labels.txt")

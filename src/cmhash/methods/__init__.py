@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from cmhash.errors import InputError
 from cmhash.methods.agah import AGAH
 from cmhash.methods.base import FitContext, HashingMethod, clone
@@ -20,7 +18,7 @@ from cmhash.methods.random_codes import RandomCodes
 from cmhash.methods.ridge_hash import RidgeHash
 from cmhash.methods.torch_base import TorchHashingMethod
 from cmhash.training import read_checkpoint
-from cmhash.utils.validation import check_file
+from cmhash.utils.validation import check_file, read_npz
 
 METHODS: dict[str, type[HashingMethod]] = {
     m.name: m for m in (CCAITQ, RidgeHash, RandomCodes, HMAH, DADH, AGAH, MITH, MATH)}
@@ -47,11 +45,10 @@ def load_method(path: str | Path) -> HashingMethod:
     path = check_file(path, "saved method")
     if path.suffix == ".pt":
         return _load_torch_method(path)
+    arrays = read_npz(path, "saved method")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            header = json.loads(str(f["header"]))
-            arrays = {k: f[k] for k in f.files if k != "header"}
-    except (ValueError, OSError, KeyError) as e:
+        header = json.loads(str(arrays.pop("header")))
+    except (KeyError, ValueError) as e:
         raise InputError(f"{path}: not a saved cmhash method ({e})") from e
     method = create_method(header["method"], **header["params"])
     missing = set(method.learned_arrays) - set(arrays)

@@ -7,6 +7,8 @@ Parameter values are checked against declared constraints (:class:`Interval`, :c
 from __future__ import annotations
 
 import math
+import zipfile
+import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,43 @@ def check_file(path: str | Path, what: str = "file") -> Path:
     if not path.exists():
         raise MissingFileError(f"{what} not found: {path}")
     return path
+
+
+def check_folder(path: str | Path, what: str = "folder") -> Path:
+    """Return ``path`` as a :class:`Path`, or raise if it does not exist or is not a folder."""
+    path = check_file(path, what)
+    if not path.is_dir():
+        raise InputError(f"{what} {path} is a file, not a folder")
+    return path
+
+
+def read_utf8(path: str | Path, what: str = "file") -> str:
+    """The text of a user's file, decoded as UTF-8 (a byte-order mark dropped, newlines as
+    written); a missing file or another encoding is an :class:`InputError` naming the file."""
+    path = check_file(path, what)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            return f.read()
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset "
+                         f"{e.start}); save it as UTF-8") from None
+
+
+def read_npz(path: str | Path, what: str = "file") -> dict[str, np.ndarray]:
+    """Every array of a user's ``.npz`` file (no pickles); a missing, empty, truncated or
+    corrupt file is an :class:`InputError` naming it."""
+    path = check_file(path, what)
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise InputError(f"{path}: one .npy array, not an .npz file of named arrays")
+        with loaded as f:
+            return {key: f[key] for key in f.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        if isinstance(e, InputError):
+            raise
+        reason = str(e).split(". ")[0] or type(e).__name__
+        raise InputError(f"{path}: not a readable .npz file ({reason})") from None
 
 
 def check_bits(bits: int, multiple_of: int = 8) -> int:
