@@ -15,13 +15,17 @@ protocol       split
 ``agah_mir``   query = the first 2,000 rows, train = the next 10,000, database = the rest
 ``random:query=Q,train=T``
                like ``mirflickr`` with Q query and T training pairs (seed 0 by default), for
-               any dataset, e.g. a user's own folder
+               any dataset, e.g. a user's own folder; Q and T are counts (``query=200``) or
+               fractions of the n pairs (``query=0.1`` → ⌊0.1 n⌋ pairs)
 =============  ==============================================================================
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 
@@ -85,32 +89,50 @@ PROTOCOLS: dict[str, Callable[[PairedDataset, int | None], Split]] = {
 }
 
 
+RANDOM_FORM = "random:query=Q,train=T"
+_SIZE = re.compile(r"^(?:[1-9][0-9]*|0?\.[0-9]*[1-9][0-9]*)$")  # a count, or a fraction in (0, 1)
+
+
 def list_protocols() -> list[str]:
-    return list(PROTOCOLS)
+    """The named protocols, and the form of the random one."""
+    return [*PROTOCOLS, RANDOM_FORM]
 
 
-def _random_sizes(protocol: str) -> tuple[int, int]:
-    """``random:query=Q,train=T`` → (Q, T)."""
+def _random_sizes(protocol: str) -> dict[str, int | Fraction]:
+    """``random:query=Q,train=T`` → {"query": Q, "train": T}, each a count (int) or an exact
+    fraction of the pairs in (0, 1)."""
     sizes = {}
     for pair in protocol.partition(":")[2].split(","):
         key, _, value = pair.partition("=")
         sizes[key.strip()] = value.strip()
-    if set(sizes) != {"query", "train"} or not all(v.isdigit() and int(v) > 0
-                                                  for v in sizes.values()):
-        raise InputError(f"protocol {protocol!r}: expected random:query=Q,train=T with "
-                         "positive whole numbers")
-    return int(sizes["query"]), int(sizes["train"])
+    if set(sizes) != {"query", "train"} or not all(_SIZE.match(v) for v in sizes.values()):
+        raise InputError(f"protocol {protocol!r}: expected {RANDOM_FORM} with Q and T positive "
+                         "counts (query=200) or fractions of the pairs (query=0.1)")
+    return {key: Fraction(v) if "." in v else int(v) for key, v in sizes.items()}
+
+
+def check_protocol(protocol: str) -> None:
+    """Raise an :class:`InputError` unless ``protocol`` is a known name or a well-formed random
+    protocol (what can be checked without the data)."""
+    if protocol.startswith("random:"):
+        _random_sizes(protocol)
+    elif protocol not in PROTOCOLS:
+        raise InputError(f"unknown protocol {protocol!r}; known: {', '.join(list_protocols())}")
 
 
 def make_split(dataset: PairedDataset, protocol: str, seed: int | None = None) -> Split:
     """The split of ``dataset`` under a named protocol (see the table above)."""
+    check_protocol(protocol)
     if protocol.startswith("random:"):
-        n_query, n_train = _random_sizes(protocol)
-        return random_split(len(dataset), n_query, n_train, 0 if seed is None else seed,
+        n = len(dataset)
+        counts = {}
+        for key, size in _random_sizes(protocol).items():
+            counts[key] = size if isinstance(size, int) else math.floor(size * n)
+            if counts[key] == 0:
+                raise InputError(f"protocol {protocol!r}: {key}={float(size)} of {n} pairs is "
+                                 "no pair")
+        return random_split(n, counts["query"], counts["train"], 0 if seed is None else seed,
                             protocol)
-    if protocol not in PROTOCOLS:
-        raise InputError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}, "
-                         "random:query=Q,train=T")
     return PROTOCOLS[protocol](dataset, seed)
 
 
