@@ -38,8 +38,9 @@ def test_a_file_gives_its_fields_and_overrides_replace_them(tmp_path):
     ('method = "dadh"\ndataset = "wiki"\nprotocl = "wiki"\n', "unknown key 'protocl'"),
     ('method = "dadh"\ndataset = "wiki"\n', "no 'protocol' given"),
     ('method = "dadh"\ndataset = "wiki"\nprotocol = "wiki"\nbits = 64\n',
-     "'bits' must be a list of integers"),
-    ('method = "dadh"\ndataset = "wiki"\nprotocol = "wiki"\nparams = 3\n', "'params' must be"),
+     "'bits' must be a non-empty list of distinct items, each a positive multiple of 8, got 64"),
+    ('method = "dadh"\ndataset = "wiki"\nprotocol = "wiki"\nparams = 3\n',
+     "'params' must be a table, got 3"),
     ('method = "dadh\n', "not a valid TOML file"),
 ])
 def test_mistakes_name_the_file_and_key(tmp_path, text, message):
@@ -56,9 +57,10 @@ def test_a_missing_file_is_named(tmp_path):
 
 
 def test_the_command_line_needs_method_dataset_and_protocol():
-    with pytest.raises(InputError, match="--config FILE"):
-        make_run_config({"method": "dadh", "dataset": "wiki"},
-                        "cmhash run (give --method, --dataset and --protocol, or --config FILE)")
+    with pytest.raises(InputError, match=r"^cmhash run: no 'protocol' given \(give --method, "
+                                         r"--dataset and --protocol, or --config FILE\)$"):
+        make_run_config({"method": "dadh", "dataset": "wiki"}, "cmhash run",
+                        " (give --method, --dataset and --protocol, or --config FILE)")
 
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.toml")), ids=lambda p: p.name)

@@ -5,7 +5,13 @@ dataset, protocol, seeds, split sizes, cmhash version), and per code length ``co
 (query and database codes with labels), ``report_<bits>.json`` (metrics and curves),
 ``pr_<bits>.png`` and ``p_at_k_<bits>.png``, the trained model ``model_<bits>.npz|.pt``, for deep
 methods ``train_<bits>/`` (checkpoints and the per-epoch log), then ``summary.json`` with one row
-per code length.  Every file is written atomically.
+per code length (its ``report_<bits>.json`` is written last: a finished code length).  Every file
+is written atomically, and the folder belongs to one run (:mod:`cmhash.run_folder`).  Training
+checkpoints are removed once a code length is finished, unless ``keep_checkpoints``.
+
+Everything that can be checked is checked before work starts: the configuration's fields, the
+method's parameters at every code length, the protocol, the encoder names and the run folder
+before any data is read; split sizes, labels and features before anything is written.
 
 Deep methods select their epoch on a validation split carved from the training pairs
 (``validation_size`` pairs, by default 10 % of them, at most 2,000); the test queries are only
@@ -22,11 +28,21 @@ from typing import Any
 import numpy as np
 
 from cmhash.codes import CodeSet, save_code_set
-from cmhash.data import PairedDataset, Split, carve_validation, load_dataset, make_split
+from cmhash.data import (
+    PairedDataset,
+    Split,
+    carve_validation,
+    check_protocol,
+    load_dataset,
+    make_split,
+)
 from cmhash.encoders import (
+    ENCODERS,
+    encoder_class,
     feature_matrix,
     glove50_vectors,
     label_text_features,
+    list_encoders,
     parse_encoder_spec,
     token_features,
 )
@@ -34,13 +50,15 @@ from cmhash.errors import InputError
 from cmhash.methods import FitContext, HashingMethod, create_method
 from cmhash.metrics import (
     DEFAULT_CURVE_DEPTHS,
+    count_queries_with_relevant,
     evaluate_code_set,
     plot_pr_curve,
     plot_precision_at_k,
 )
-from cmhash.run_config import RunConfig
+from cmhash.run_config import RunConfig, check_run_config
+from cmhash.run_folder import RunFolder, claim_run_folder
+from cmhash.training import remove_checkpoints
 from cmhash.utils.atomic import write_json
-from cmhash.utils.validation import check_bits
 from cmhash.version import __version__
 
 
@@ -65,9 +83,6 @@ def _inputs(method: HashingMethod, dataset: PairedDataset, modality: str, featur
         if items is None:
             raise InputError(f"dataset {dataset.name!r} has no {modality} items to read")
         return np.asarray(items), np.ones(len(items), bool)
-    if feature is None:
-        raise InputError(f"method {method.name!r} needs token features: name an encoder with "
-                         f"--{modality}-feature (e.g. efficientnet_lite0, minilm)")
     return token_features(dataset, modality, feature, cache_dir)
 
 
@@ -92,13 +107,54 @@ def _word_vectors(dataset: PairedDataset, text_feature: str | None,
     return vectors.matrix, f"GloVe 6B 50-d, coverage {vectors.coverage:.3f}"
 
 
-def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = None,
-        log: Any = print) -> dict[str, Any]:
-    """Carry out ``config``; return the summary (also written to ``out_dir/summary.json``)."""
-    out_dir = Path(out_dir)
+def _checked_method(config: RunConfig) -> HashingMethod:
+    """The method of ``config``, its parameters checked at every code length, and the protocol
+    and encoder names checked: all that can be checked without the data."""
+    check_run_config(config)
     for bits in config.bits:
-        check_bits(bits)
-    probe = create_method(config.method, **config.params)  # unknown method/parameter: fail early
+        probe = create_method(config.method, bits=bits, random_state=config.seed,
+                              **config.params)
+        probe.validate_params()
+    check_protocol(config.protocol)
+    for modality, feature in (("image", config.image_feature), ("text", config.text_feature)):
+        # a global-feature method may name a feature stored in the dataset (checked once the
+        # dataset is read); a token method needs an encoder
+        if probe.input_kind == "tokens" and feature is None:
+            raise InputError(f"method {probe.name!r} needs token features: name an encoder "
+                             f"with --{modality}-feature: {', '.join(list_encoders(modality))}")
+        if feature is not None and probe.input_kind != "raw" and (
+                probe.input_kind == "tokens" or parse_encoder_spec(feature)[0] in ENCODERS):
+            encoder_class(feature, modality)
+    return probe
+
+
+def _check_labels(probe: HashingMethod, labels: np.ndarray, split: Split,
+                  fit_rows: np.ndarray) -> None:
+    """Labels that make the run meaningful: some query has a relevant database item, and a
+    supervised method's training rows have labels."""
+    if not count_queries_with_relevant(labels[split.query], labels[split.database]):
+        raise InputError(f"no query pair shares a label with any database pair under protocol "
+                         f"{split.protocol!r}, so no metric would be defined; are the labels "
+                         "all zero?")
+    if probe.requires_labels:
+        probe.check_training_labels(labels[fit_rows], len(fit_rows))
+
+
+def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = None,
+        log: Any = print, *, overwrite: bool = False,
+        keep_checkpoints: bool = False) -> dict[str, Any]:
+    """Carry out ``config`` in the run folder ``out_dir``; return the summary (also written to
+    ``out_dir/summary.json``).  ``overwrite`` replaces another run found in ``out_dir``;
+    ``keep_checkpoints`` keeps the training checkpoints of finished code lengths."""
+    probe = _checked_method(config)
+    folder = claim_run_folder(out_dir, config, overwrite)
+    with folder.removed_on_mistake():
+        return _run(config, probe, folder, data_root, log, keep_checkpoints)
+
+
+def _run(config: RunConfig, probe: HashingMethod, folder: RunFolder,
+         data_root: str | Path | None, log: Any, keep_checkpoints: bool) -> dict[str, Any]:
+    out_dir = folder.path
     dataset = load_dataset(config.dataset, data_root)
     split = make_split(dataset, config.protocol, config.split_seed)
     labels = dataset.require_labels("evaluation")
@@ -108,12 +164,13 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     n_validation = _validation_size(config, probe, len(split.train))
     fit_rows, validation_rows = (carve_validation(split.train, n_validation, config.seed)
                                  if n_validation else (split.train, split.train[:0]))
+    _check_labels(probe, labels, split, fit_rows)
     word_vectors, word_vector_source = _word_vectors(dataset, config.text_feature, probe)
     label_text = None
     if probe.uses_label_text:
         label_text = (np.asarray(dataset.label_texts()) if probe.input_kind == "raw" else
                       label_text_features(dataset, config.text_feature, config.cache_dir))
-    write_json(out_dir / "config.json", {
+    folder.start({
         **asdict(config), "cmhash_version": __version__, "split": split.to_dict(),
         "validation": {"pairs": n_validation, "carved_from": "train", "seed": config.seed},
         "pairs_dropped_unreadable": dropped, "word_vectors": word_vector_source,
@@ -121,6 +178,10 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
 
     rows = []
     for bits in config.bits:
+        report = folder.finished_report(bits)
+        if report is not None:  # finished before a resume
+            rows.append(_summary_row(report, log))
+            continue
         method = create_method(config.method, bits=bits, random_state=config.seed,
                                **config.params)
         context = FitContext(
@@ -128,7 +189,7 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
                         labels[validation_rows]) if n_validation else None,
             word_vectors=word_vectors, workdir=out_dir / f"train_{bits}",
             label_text=None if label_text is None else label_text[fit_rows],
-            resume=config.resume, progress=True)
+            resume=folder.resume, progress=True)
         started = time.perf_counter()
         method.fit(image[fit_rows], text[fit_rows], labels[fit_rows], context)
         # a deep method's epochs (validation included) summed from its log, so that a run
@@ -151,18 +212,24 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
                    "database_codes": getattr(method, "database", "standard"),
                    "selected_epoch": getattr(method, "best_epoch_", None),
                    "epochs_trained": len(getattr(method, "history_", []))}
-        write_json(out_dir / f"report_{bits}.json", report)
         title = f"{config.method} on {config.dataset}, {bits} bits"
         plot_pr_curve(report, out_dir / f"pr_{bits}.png", title)
         plot_precision_at_k(report, out_dir / f"p_at_k_{bits}.png", title)
-        row = {"bits": bits, "train_seconds": round(train_seconds, 3),
-               "epochs": report["epochs_trained"]}
-        for direction, result in report["directions"].items():
-            row |= {f"{direction} {name}": value for name, value in result["metrics"].items()}
-        rows.append(row)
-        log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in row.items()))
+        write_json(folder.report_path(bits), report)
+        if not keep_checkpoints:
+            remove_checkpoints(context.workdir)
+        rows.append(_summary_row(report, log))
     summary = {"method": config.method, "dataset": config.dataset,
                "protocol": config.protocol, "rows": rows}
     write_json(out_dir / "summary.json", summary)
     return summary
+
+
+def _summary_row(report: dict[str, Any], log: Any) -> dict[str, Any]:
+    """A code length's row of the summary, from its report; logged on one line."""
+    row = {"bits": report["bits"], "train_seconds": report["train_seconds"],
+           "epochs": report["epochs_trained"]}
+    for direction, result in report["directions"].items():
+        row |= {f"{direction} {name}": value for name, value in result["metrics"].items()}
+    log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+    return row

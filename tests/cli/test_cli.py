@@ -8,6 +8,7 @@ import pytest
 from cmhash.cli.main import main
 
 
+@pytest.mark.slow
 def test_run_on_wiki_then_evaluate_its_codes(tmp_path, data_root, capsys):
     out = tmp_path / "run"
     assert main(["run", "--method", "ridge_hash", "--dataset", "wiki", "--protocol", "wiki",
@@ -49,7 +50,8 @@ def _error_line(capsys):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["run", "--method", "cca_itq", "--dataset", "wiki", "--protocol", "wiki",
-      "--bits", "12"], "bits must be a multiple of 8, got 12"),
+      "--bits", "12"], "'bits' must be a non-empty list of distinct items, each a positive "
+                       "multiple of 8, got [12]"),
     (["run", "--method", "cca_itq", "--dataset", "wiki", "--protocol", "mirflickr"],
      "needs 2000 query + 10000 train pairs, but the dataset has 2866"),
     (["run", "--method", "nope", "--dataset", "wiki", "--protocol", "wiki"],
@@ -59,7 +61,8 @@ def _error_line(capsys):
     (["data", "info", "wiki", "--protocol", "dadh_nus"],
      "needs at least 12100 pairs, the dataset has 2866"),
     (["run", "--method", "cca_itq", "--dataset", "mirflickr", "--protocol", "mirflickr"],
-     "image features: none stored"),
+     "dataset 'mirflickr' has no stored image features (none); name one with --image-feature, "
+     "or an encoder: efficientnet_lite0, clip_image"),
 ])
 def test_user_mistakes_give_one_line_and_exit_2(tmp_path, data_root, capsys, argv, message):
     out = tmp_path / "out"
@@ -84,6 +87,7 @@ def test_missing_and_bad_codes_files(tmp_path, capsys):
     assert "direction t2i needs codes 'q_txt'" in _error_line(capsys)
 
 
+@pytest.mark.slow
 def test_deep_method_run_records_validation_and_resumes(tmp_path, data_root, capsys):
     out = tmp_path / "hmah"
     argv = ["run", "--method", "hmah", "--dataset", "wiki", "--protocol", "wiki", "--bits", "16",

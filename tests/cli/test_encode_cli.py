@@ -33,7 +33,7 @@ def test_encode_mistakes(tmp_path, image_folder, capsys):
     assert main(["encode", spec, "--image-encoder", "minilm", "--cache-dir", str(tmp_path)]) == 2
     assert "encoder 'minilm' encodes text, not image" in _error_line(capsys)
     assert main(["encode", spec, "--text-encoder", "glove", "--cache-dir", str(tmp_path)]) == 2
-    assert "unknown encoder 'glove'" in _error_line(capsys)
+    assert "unknown text encoder 'glove'" in _error_line(capsys)
     assert main(["encode", spec, "--image-encoder", "efficientnet_lite0:size=64",
                  "--cache-dir", str(tmp_path)]) == 2
     assert "encoder 'efficientnet_lite0'" in _error_line(capsys)

@@ -1,8 +1,10 @@
 """``cmhash`` — one command with subcommands, each a thin call into the library.
 
-A user's mistake (an :class:`~cmhash.errors.InputError`) prints one line ``cmhash: error: …`` to
-stderr and exits with status 2, as argparse does for a bad option; anything else is a bug and
-keeps its traceback.
+A user's mistake prints one line ``cmhash: error: …`` to stderr and exits with status 2: an
+:class:`~cmhash.errors.InputError`, a bad option (argparse's own errors, made one line too), or
+an operating-system error about the user's files (a file where a folder should be, a read-only
+folder, a full disk).  Anything else is a bug and keeps its traceback.  Commands that compute
+limit torch, BLAS and numba to the cores this process may use (``--threads``).
 """
 
 from __future__ import annotations
@@ -11,17 +13,24 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from cmhash.codes import load_code_set
 from cmhash.data import dataset_info, list_datasets, list_protocols, load_dataset
-from cmhash.encoders import FeatureCache, create_encoder, default_cache_dir, list_encoders
+from cmhash.encoders import (
+    FeatureCache,
+    create_encoder,
+    default_cache_dir,
+    encoder_class,
+    list_encoders,
+)
 from cmhash.errors import InputError
 from cmhash.methods import list_methods
 from cmhash.metrics import (
     DEFAULT_CURVE_DEPTHS,
     DEFAULT_METRICS,
     DIRECTIONS,
+    check_metric_names,
     evaluate_code_set,
     plot_pr_curve,
     plot_precision_at_k,
@@ -29,7 +38,28 @@ from cmhash.metrics import (
 from cmhash.pipeline import run
 from cmhash.run_config import load_run_config, make_run_config
 from cmhash.utils.atomic import write_json
+from cmhash.utils.threads import set_threads
 from cmhash.version import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line, like every other mistake (see :func:`main`)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(f"{message} (see {self.prog} -h)")
+
+
+def _count(least: int) -> Any:
+    """An argparse type: a whole number ≥ ``least``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = least - 1
+        if value < least:
+            raise argparse.ArgumentTypeError(f"expected a whole number ≥ {least}, got {text!r}")
+        return value
+    return parse
 
 
 def _parse_value(text: str) -> Any:
@@ -65,10 +95,16 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    code_set = load_code_set(args.codes)
-    report = evaluate_code_set(code_set, tuple(args.metrics), tuple(args.directions),
-                               DEFAULT_CURVE_DEPTHS)
+    check_metric_names(args.metrics)
     out = Path(args.out) if args.out else Path(args.codes).with_suffix("")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"output folder {out} exists and is not a folder")
+    code_set = load_code_set(args.codes)
+    try:
+        report = evaluate_code_set(code_set, tuple(args.metrics), tuple(args.directions),
+                                   DEFAULT_CURVE_DEPTHS)
+    except InputError as e:
+        raise InputError(f"{args.codes}: {e}") from None
     write_json(out / "report.json", report)
     plot_pr_curve(report, out / "pr.png")
     plot_precision_at_k(report, out / "p_at_k.png")
@@ -83,15 +119,15 @@ def _encode(args: argparse.Namespace) -> int:
     specs = [s for s in (args.image_encoder, args.text_encoder) if s]
     if not specs:
         raise InputError("name an --image-encoder, a --text-encoder or both")
+    for spec, modality in ((args.image_encoder, "image"), (args.text_encoder, "text")):
+        if spec:
+            encoder_class(spec, modality)
     dataset = load_dataset(args.dataset, args.data_root)
     cache = FeatureCache(args.cache_dir or default_cache_dir())
     for spec, modality in ((args.image_encoder, "image"), (args.text_encoder, "text")):
         if not spec:
             continue
-        encoder = create_encoder(spec, dataset)
-        if encoder.modality != modality:
-            raise InputError(f"encoder {encoder.name!r} encodes {encoder.modality}, "
-                             f"not {modality}")
+        encoder = create_encoder(spec, dataset, modality)
         if args.compile and hasattr(encoder, "compile"):
             encoder.compile = True
         features = cache.encode(dataset, encoder, batch_size=args.batch_size,
@@ -116,10 +152,11 @@ def _run(args: argparse.Namespace) -> int:
              "directions": args.directions, "cache_dir": args.cache_dir,
              "validation_size": args.validation_size, "resume": args.resume or None}
     config = (load_run_config(args.config, given) if args.config
-              else make_run_config(given, "cmhash run (give --method, --dataset and "
-                                          "--protocol, or --config FILE)"))
+              else make_run_config(given, "cmhash run", " (give --method, --dataset and "
+                                                        "--protocol, or --config FILE)"))
     out = args.out or f"runs/{config.method}-{config.dataset}-{config.protocol}-seed{config.seed}"
-    run(config, out, args.data_root)
+    run(config, out, args.data_root, overwrite=args.overwrite,
+        keep_checkpoints=args.keep_checkpoints)
     print(f"run folder: {out}")
     return 0
 
@@ -127,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     print("methods:  ", ", ".join(list_methods()))
     print("datasets: ", ", ".join(list_datasets()), "(or FORMAT:PATH, see `cmhash data info -h`)")
-    print("protocols:", ", ".join(list_protocols()))
+    print("protocols:", ", ".join(list_protocols()), "(Q, T: counts, or fractions such as 0.1)")
     print("encoders: ", ", ".join(list_encoders()))
     print("metrics:   map, map@K, map_calc_k, map_calc_k@K, p@K, r@K")
     return 0
@@ -146,13 +183,17 @@ def _metric_options(defaults: bool = True) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cmhash", description="Deep cross-modal hashing.")
+    parser = _Parser(prog="cmhash", description="Deep cross-modal hashing.")
     parser.add_argument("--version", action="version", version=f"cmhash {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    data_root = argparse.ArgumentParser(add_help=False)
+    threads = argparse.ArgumentParser(add_help=False)
+    threads.add_argument("--threads", type=_count(1),
+                         help="threads of torch, BLAS and numba (default: the cores this "
+                              "process may use; 1 is faster when other jobs keep them busy)")
+    data_root = argparse.ArgumentParser(add_help=False, parents=[threads])
     data_root.add_argument("--data-root", help="folder holding the named datasets "
-                           "(default: $CMHASH_DATA_ROOT or ./data)")
+                           "(default: $CMHASH_DATA_ROOT, else ./data)")
 
     data = commands.add_parser("data", help="inspect datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
@@ -162,11 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "with FORMAT one of wiki, mirflickr, triplet, dcmh, clipmat, folder.")
     info.add_argument("dataset")
     info.add_argument("--protocol", help="also print this protocol's split sizes")
-    info.add_argument("--seed", type=int, help="split seed of a random protocol")
+    info.add_argument("--seed", type=_count(0), help="split seed of a random protocol")
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=_data_info)
 
-    evaluate = commands.add_parser("evaluate", parents=[_metric_options()],
+    evaluate = commands.add_parser("evaluate", parents=[_metric_options(), threads],
                                    help="metrics, JSON report and plots of a codes file")
     evaluate.add_argument("codes", help=".npz or .mat with q_img, q_txt, r_img, r_txt, q_l, r_l")
     evaluate.add_argument("--out", help="output folder (default: the codes file name without "
@@ -184,8 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("dataset")
     encode.add_argument("--image-encoder", help="e.g. efficientnet_lite0")
     encode.add_argument("--text-encoder", help="e.g. minilm or bow")
-    encode.add_argument("--batch-size", type=int, default=64)
-    encode.add_argument("--workers", type=int, default=1, help="image loading processes")
+    encode.add_argument("--batch-size", type=_count(1), default=64)
+    encode.add_argument("--workers", type=_count(0), default=1,
+                        help="image loading processes (0: in this process)")
     encode.add_argument("--skip-unreadable", action="store_true",
                         help="record unreadable images and leave them out instead of stopping")
     encode.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True,
@@ -214,8 +256,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="training pairs held out to select a deep method's epoch "
                             "(default: 10%% of the training pairs, at most 2,000)")
     train.add_argument("--resume", action="store_true",
-                       help="continue a killed run from the checkpoints in its run folder")
-    train.add_argument("--out", help="run folder (default: runs/METHOD-DATASET-PROTOCOL-seedN)")
+                       help="continue the run in --out (finished code lengths are kept, a "
+                            "killed training continues from its checkpoint); its configuration "
+                            "must match")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace another run found in --out (a folder holding the same "
+                            "run is replaced without it, unless --resume)")
+    train.add_argument("--keep-checkpoints", action="store_true",
+                       help="keep the training checkpoints of finished code lengths (removed "
+                            "by default; the model and the training log stay)")
+    train.add_argument("--out", help="run folder (default: runs/METHOD-DATASET-PROTOCOL-seedN); "
+                                     "it belongs to one run")
     train.set_defaults(handler=_run)
 
     listing = commands.add_parser("list", help="methods, datasets, protocols and metrics")
@@ -223,15 +274,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_error(e: OSError) -> str:
+    """An operating-system error as one line naming its file."""
+    reason = e.strerror or str(e)
+    files = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None)
+    return f"{files}: {reason}" if files else reason
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
+        set_threads(getattr(args, "threads", None))
         return args.handler(args)
     except InputError as e:
-        print(f"cmhash: error: {e}", file=sys.stderr)
-        return 2
+        message = str(e)
+    except OSError as e:
+        message = _os_error(e)
+    print(f"cmhash: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
 
 
 def entry_point() -> None:

@@ -1,8 +1,9 @@
 """Load a dataset by name or by ``FORMAT:PATH``.
 
-Names resolve under a data root (``--data-root``, or the ``CMHASH_DATA_ROOT`` environment
-variable): ``wiki`` → ``wiki/wikiData.mat``; ``mirflickr`` → ``mirflickr25k/`` (all 20,015
-pairs); ``mirflickr-images`` → the same, only the pairs whose image file exists (15,677 here).
+Names resolve under a data root (``--data-root``, else the ``CMHASH_DATA_ROOT`` environment
+variable, else ``./data``): ``wiki`` → ``wiki/wikiData.mat``; ``mirflickr`` → ``mirflickr25k/``
+(all 20,015 pairs); ``mirflickr-images`` → the same, only the pairs whose image file exists
+(15,677 here).
 Any format can be pointed at a path: ``wiki:FILE``, ``mirflickr:DIR``, ``triplet:FILE_OR_DIR``
 (HMAH/BMC ``I_/T_/L_ × tr/db/te``), ``dcmh:FILE``, ``clipmat:DIR``, ``folder:DIR``.
 """
@@ -21,7 +22,7 @@ from cmhash.data._mirflickr import read_mirflickr
 from cmhash.data._triplet_mat import read_triplet_mat
 from cmhash.data._wiki import read_wiki
 from cmhash.data.dataset import PairedDataset
-from cmhash.errors import InputError
+from cmhash.errors import InputError, MissingFileError
 
 FORMATS: dict[str, Callable[[Path], PairedDataset]] = {
     "wiki": read_wiki,
@@ -53,7 +54,11 @@ def load_dataset(spec: str, data_root: str | Path | None = None) -> PairedDatase
     """Read the dataset named by ``spec`` (a name, or ``FORMAT:PATH``)."""
     if spec in NAMED:
         fmt, relative = NAMED[spec]
-        return FORMATS[fmt](Path(data_root or default_data_root()) / relative)
+        root = Path(data_root or default_data_root())
+        if not root.is_dir():
+            raise MissingFileError(f"data root {root} not found: give --data-root, or set "
+                                   "CMHASH_DATA_ROOT, to the folder holding the named datasets")
+        return FORMATS[fmt](root / relative)
     fmt, sep, path = spec.partition(":")
     if not sep or fmt not in FORMATS:
         raise InputError(f"unknown dataset {spec!r}; use a name ({', '.join(NAMED)}) or "

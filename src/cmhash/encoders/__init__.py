@@ -41,8 +41,9 @@ ENCODERS: dict[str, type[Encoder]] = {
 BOW_VOCABULARY_SIZE = 2000
 
 
-def list_encoders() -> list[str]:
-    return list(ENCODERS)
+def list_encoders(modality: str | None = None) -> list[str]:
+    """Encoder names, of one modality ("image" or "text") if given."""
+    return [name for name, e in ENCODERS.items() if modality in (None, e.modality)]
 
 
 def parse_encoder_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -60,11 +61,24 @@ def parse_encoder_spec(spec: str) -> tuple[str, dict[str, Any]]:
     return name, options
 
 
-def create_encoder(spec: str, dataset: PairedDataset | None = None) -> Encoder:
-    """An encoder from its spec; ``bow`` takes its vocabulary from ``dataset``."""
-    name, options = parse_encoder_spec(spec)
+def encoder_class(spec: str, modality: str | None = None) -> type[Encoder]:
+    """The encoder class that ``spec`` names, checked to encode ``modality`` if given (a check
+    that needs neither the dataset nor the weights)."""
+    name, _ = parse_encoder_spec(spec)
     if name not in ENCODERS:
-        raise InputError(f"unknown encoder {name!r}; available: {', '.join(ENCODERS)}")
+        raise InputError(f"unknown {modality + ' ' if modality else ''}encoder {name!r}; "
+                         f"available: {', '.join(list_encoders(modality))}")
+    if modality is not None and ENCODERS[name].modality != modality:
+        raise InputError(f"encoder {name!r} encodes {ENCODERS[name].modality}, not {modality}")
+    return ENCODERS[name]
+
+
+def create_encoder(spec: str, dataset: PairedDataset | None = None,
+                   modality: str | None = None) -> Encoder:
+    """An encoder from its spec, checked to encode ``modality`` if given; ``bow`` takes its
+    vocabulary from ``dataset``."""
+    encoder_class(spec, modality)
+    name, options = parse_encoder_spec(spec)
     if name == "bow" and "vocabulary" not in options:
         if dataset is None:
             raise InputError("encoder 'bow' needs a dataset to take its vocabulary from")
@@ -90,13 +104,16 @@ def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
     whose features come from the cache (computed there if missing).
     """
     stored = dataset.image_features if modality == "image" else dataset.text_features
-    if name is None or name in stored or parse_encoder_spec(name)[0] not in ENCODERS:
+    if (name is None and stored) or name in stored:
         matrix = dataset.image_feature(name) if modality == "image" else \
             dataset.text_feature(name)
         return matrix, np.ones(len(matrix), bool)
-    encoder = create_encoder(name, dataset)
-    if encoder.modality != modality:
-        raise InputError(f"encoder {encoder.name!r} encodes {encoder.modality}, not {modality}")
+    if name is None or parse_encoder_spec(name)[0] not in ENCODERS:
+        what = "no" if name is None else f"no {modality} feature {name!r} among its"
+        raise InputError(f"dataset {dataset.name!r} has {what} stored {modality} features "
+                         f"({', '.join(stored) or 'none'}); name one with --{modality}-feature, "
+                         f"or an encoder: {', '.join(list_encoders(modality))}")
+    encoder = create_encoder(name, dataset, modality)
     features = FeatureCache(cache_dir or default_cache_dir()).encode(dataset, encoder)
     matrix = np.asarray(features.global_features, np.float64)
     matrix[~features.valid] = 0.0
@@ -107,9 +124,7 @@ def token_features(dataset: PairedDataset, modality: str, spec: str,
                    cache_dir: str | Path | None = None) -> tuple[TokenFeatures, np.ndarray]:
     """Global features, tokens and mask of ``modality`` from the encoder ``spec`` (through the
     cache, computed there if missing), as memory maps; and the valid rows."""
-    encoder = create_encoder(spec, dataset)
-    if encoder.modality != modality:
-        raise InputError(f"encoder {encoder.name!r} encodes {encoder.modality}, not {modality}")
+    encoder = create_encoder(spec, dataset, modality)
     if encoder.token_shape is None:
         raise InputError(f"encoder {encoder.name!r} has no token features")
     features = FeatureCache(cache_dir or default_cache_dir()).encode(dataset, encoder)
@@ -144,6 +159,7 @@ __all__ = [
     "WordVectors",
     "create_encoder",
     "default_cache_dir",
+    "encoder_class",
     "feature_matrix",
     "glove50_vectors",
     "label_text_features",

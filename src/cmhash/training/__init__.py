@@ -2,7 +2,7 @@
 
 from cmhash.training.bert_adam import BertAdam, warmup_cosine
 from cmhash.training.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
-from cmhash.training.loop import Phase, Trainable, TrainResult, train
+from cmhash.training.loop import Phase, Trainable, TrainResult, remove_checkpoints, train
 from cmhash.training.seeding import seed_everything, worker_init
 from cmhash.training.step_decay import decay_learning_rates
 
@@ -14,6 +14,7 @@ __all__ = [
            "decay_learning_rates",
            "load_checkpoint",
            "read_checkpoint",
+           "remove_checkpoints",
            "save_checkpoint",
            "seed_everything",
            "train",

@@ -9,7 +9,9 @@ as an uninterrupted run (same seed, CPU).
 
 Files in ``workdir``: ``checkpoint.pt`` (everything needed to continue), ``best.pt`` (the
 method's state at the best validation epoch of the last validated phase), ``train_log.jsonl``
-(one line per epoch: phase, epoch, mean loss terms, validation scores, seconds).
+(one line per epoch: phase, epoch, mean loss terms, validation scores, seconds).  A run that
+does not resume starts without the files of an earlier run there (a fresh log);
+:func:`remove_checkpoints` drops the checkpoints once a model is saved.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from tqdm import tqdm
 from cmhash.training.checkpoint import load_checkpoint, save_checkpoint
 from cmhash.training.seeding import seed_everything
 from cmhash.utils.atomic import write_atomic
+
+CHECKPOINT_FILES = ("checkpoint.pt", "best.pt")
 
 
 @dataclass
@@ -117,6 +121,9 @@ def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
             best_state = load_checkpoint(workdir / "best.pt", header["method"],
                                          header["bits"])["model"]
         _rewrite_log(workdir, loop["history"])
+    elif workdir is not None:
+        remove_checkpoints(workdir)
+        _rewrite_log(workdir, [])
     last_validated = max((i for i, p in enumerate(phases) if p.validate), default=-1)
 
     while loop["phase"] < len(phases):
@@ -168,6 +175,12 @@ def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
     if best_state is not None:
         task.load_model_state(best_state)
     return TrainResult(loop["history"], loop["best"])
+
+
+def remove_checkpoints(workdir: str | Path) -> None:
+    """Delete the checkpoints in ``workdir`` (the training log stays)."""
+    for name in CHECKPOINT_FILES:
+        (Path(workdir) / name).unlink(missing_ok=True)
 
 
 def _copy(state: Any) -> Any:

@@ -1,0 +1,156 @@
+"""A run folder belongs to one run.
+
+``cmhash run`` writes everything of a run into one folder (``--out``), whose ``config.json``
+says which run it holds.  Before any work, :func:`claim_run_folder` decides what may happen to
+the folder, from its state and the options:
+
+=====================================  =========================================================
+the folder                             what the run does
+=====================================  =========================================================
+absent, or an empty folder             creates it and runs
+holds the same run                     with ``resume``: continues it (finished code lengths are
+                                       kept, a killed training continues from its checkpoint);
+                                       without: runs again from scratch, replacing its files
+holds another run (another method,     refused, unless ``overwrite``: replaced
+parameter set, bit list, dataset, …)
+holds files but no ``config.json``,    refused (not a cmhash run folder: nothing of it is
+or is a file, or cannot be written     removed, whatever the options)
+=====================================  =========================================================
+
+"The same run" compares every field of :class:`~cmhash.run_config.RunConfig` except
+``resume``, ``cache_dir`` (where features are kept) and a deep method's ``device`` (a run may
+continue on another device).  Nothing is removed or written until :meth:`RunFolder.start`,
+which the pipeline calls once every check has passed and the inputs are ready, so a refused run,
+or one stopped by a mistake in its input, leaves the folder as it was; and a run that fails on
+a mistake after it started, before any code length is finished, removes the folder it made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from cmhash.errors import InputError
+from cmhash.run_config import RunConfig
+from cmhash.utils.atomic import write_json
+
+CONFIG_FILE = "config.json"
+#: RunConfig fields that do not tell runs apart
+NOT_COMPARED = ("resume", "cache_dir")
+
+
+def _identity(config: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a recorded or new configuration that identify its run, flattened one
+    level (``params.hidden``), as JSON values."""
+    flat = {k: v for k, v in config.items() if k not in NOT_COMPARED and k != "params"}
+    params = config.get("params") or {}
+    flat |= {f"params.{k}": v for k, v in params.items() if k != "device"}
+    return json.loads(json.dumps(flat))
+
+
+def _difference(recorded: dict[str, Any], config: RunConfig) -> str | None:
+    """The first key in which ``config`` differs from the recorded run, said in words."""
+    there = _identity({k: recorded.get(k) for k in asdict(config)})
+    here = _identity(asdict(config))
+    for key in sorted(set(there) | set(here)):
+        if there.get(key) != here.get(key):
+            return (f"{key!r} is {json.dumps(there.get(key))} there, "
+                    f"{json.dumps(here.get(key))} here")
+    return None
+
+
+def _check_can_create(path: Path) -> None:
+    """The nearest existing ancestor of ``path`` is a folder this process may write into."""
+    ancestor = path.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"cannot create run folder {path}: {ancestor} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(f"cannot create run folder {path}: {ancestor} is not writable")
+
+
+@dataclass
+class RunFolder:
+    """The folder of one run (see the module docstring).
+
+    Attributes
+    ----------
+    path : Path
+    resume : bool — continue the run the folder holds.
+    replace : bool — remove the run the folder holds when this one starts.
+    """
+
+    path: Path
+    resume: bool = False
+    replace: bool = False
+    started: bool = False
+
+    def start(self, record: dict[str, Any]) -> None:
+        """Make the folder ready and write ``record`` as its ``config.json`` (on resume the
+        recorded configuration stays)."""
+        if not self.resume:
+            if self.replace:
+                shutil.rmtree(self.path)
+            self.path.mkdir(parents=True, exist_ok=True)
+            write_json(self.path / CONFIG_FILE, record)
+        self.started = True
+
+    def report_path(self, bits: int) -> Path:
+        """Where the report of a code length goes; it is written last, so its presence says
+        that the code length is finished."""
+        return self.path / f"report_{bits}.json"
+
+    def finished_report(self, bits: int) -> dict[str, Any] | None:
+        """On resume, the report of a code length finished before; else None."""
+        report = self.report_path(bits)
+        return json.loads(report.read_text()) if self.resume and report.is_file() else None
+
+    @contextmanager
+    def removed_on_mistake(self) -> Iterator[RunFolder]:
+        """Remove the folder this run made if a mistake in the input (or an operating-system
+        error) stops the run after :meth:`start` and before any code length is finished."""
+        try:
+            yield self
+        except (InputError, OSError):
+            if self.started and not self.resume and not any(self.path.glob("report_*.json")):
+                shutil.rmtree(self.path, ignore_errors=True)
+            raise
+
+
+def claim_run_folder(path: str | Path, config: RunConfig,
+                     overwrite: bool = False) -> RunFolder:
+    """Decide, without writing anything, what the run of ``config`` may do with the folder
+    ``path`` (see the module docstring); refusals are an :class:`InputError` of one line."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"run folder {path} exists and is not a folder")
+    if not path.exists():
+        _check_can_create(path)
+        return RunFolder(path)
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise InputError(f"run folder {path} is not writable")
+    config_file = path / CONFIG_FILE
+    if not config_file.is_file():
+        if any(path.iterdir()):
+            raise InputError(f"{path} holds files but no {CONFIG_FILE}, so it is not a cmhash "
+                             "run folder; choose another --out")
+        return RunFolder(path)
+    try:
+        recorded = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InputError(f"{config_file}: not a readable run configuration ({e})") from None
+    difference = _difference(recorded, config) if isinstance(recorded, dict) else "unreadable"
+    if difference is None:
+        return RunFolder(path, resume=config.resume, replace=not config.resume)
+    if overwrite:
+        return RunFolder(path, replace=True)
+    verb = "cannot resume: run folder" if config.resume else "run folder"
+    raise InputError(f"{verb} {path} holds another run ({difference}); --overwrite replaces "
+                     "it, or choose another --out")
