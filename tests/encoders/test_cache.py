@@ -1,17 +1,21 @@
-"""The feature cache: reuse, bit-identical resume after a kill, unreadable items."""
+"""The feature cache: keyed by content, reuse, bit-identical resume after a kill, unreadable
+items."""
 
+import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cmhash.data import load_dataset
-from cmhash.encoders import EfficientNetLite0, FeatureCache, create_encoder
+from cmhash.data import PairedDataset, load_dataset
+from cmhash.encoders import BagOfWords, EfficientNetLite0, FeatureCache, create_encoder
 from cmhash.errors import InputError
 from tests.helpers import make_image_folder
 
@@ -47,6 +51,7 @@ def _encode_command(folder, cache_dir):
             "--no-compile", "--cache-dir", str(cache_dir)]
 
 
+@pytest.mark.slow
 def test_killed_encode_resumes_to_bit_identical_arrays(tmp_path, data_root):
     folder = make_image_folder(tmp_path / "photos", data_root, 40)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -102,3 +107,82 @@ def test_missing_image_file_is_named(tmp_path, data_root):
         FeatureCache(tmp_path / "cache").encode(load_dataset(f"folder:{folder}"),
                                                 EfficientNetLite0(image_size=64),
                                                 progress=False)
+
+
+WORDS = ["red", "car", "sky", "blue", "dog", "tree"]
+CAPTIONS = ["red car", "blue sky", "dog", "tree sky", "red dog", "car tree"]
+
+
+def _folder(path, captions):
+    """A ``folder:`` collection named ``photos`` (image files need not exist to encode texts)."""
+    path.mkdir(parents=True)
+    with (path / "pairs.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([["image", "text"], *([f"im{i}.jpg", c]
+                                                      for i, c in enumerate(captions))])
+    return load_dataset(f"folder:{path}")
+
+
+def _bow(cache, dataset, **options):
+    return cache.encode(dataset, BagOfWords(WORDS), batch_size=2, progress=False, **options)
+
+
+def test_an_edited_caption_is_encoded_again_and_only_it(tmp_path):
+    cache = FeatureCache(tmp_path / "cache")
+    first = _bow(cache, _folder(tmp_path / "v1" / "photos", CAPTIONS))
+    edited = [*CAPTIONS[:2], "red sky", *CAPTIONS[3:]]
+    second = _bow(cache, _folder(tmp_path / "v2" / "photos", edited))
+    assert second.path != first.path  # same folder name and file names, other content
+    assert second.path.parent.name.startswith("photos-")
+    assert second.meta["rows_reused"] == 5 and second.meta["rows_last_run"] == 1
+    expected = np.isin(WORDS, ["red", "sky"])
+    np.testing.assert_array_equal(second.global_features[2], expected)
+    others = [0, 1, 3, 4, 5]
+    np.testing.assert_array_equal(second.global_features[others], first.global_features[others])
+    again = _bow(cache, _folder(tmp_path / "v3" / "photos", CAPTIONS))
+    assert again.path == first.path  # the content decides, not the folder it lives in
+
+
+def test_a_resumed_encode_keeps_the_reused_rows_and_its_plan(tmp_path, monkeypatch):
+    cache = FeatureCache(tmp_path / "cache")
+    _bow(cache, PairedDataset(name="d", ids=list("abcdef"), texts=CAPTIONS))
+    changed = PairedDataset(name="d", ids=list("abcdef"),
+                            texts=["car", *CAPTIONS[1:3], "sky", "blue dog", "red"])
+    calls = []
+
+    def interrupted(self, batch):
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # killed after the first batch of two items
+        calls.append(batch)
+        return original(self, batch)
+
+    original = BagOfWords.encode_loaded
+    monkeypatch.setattr(BagOfWords, "encode_loaded", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _bow(cache, changed)
+    monkeypatch.setattr(BagOfWords, "encode_loaded", original)
+    resumed = _bow(cache, changed)
+    assert resumed.meta["rows_reused"] == 2 and resumed.meta["rows_last_run"] == 2
+    clean = _bow(FeatureCache(tmp_path / "clean"), changed)
+    np.testing.assert_array_equal(resumed.global_features, clean.global_features)
+
+
+def test_a_replaced_photo_is_encoded_again(tmp_path, image_folder):
+    from PIL import Image
+
+    copy = shutil.copytree(image_folder, tmp_path / image_folder.name)
+    photo = sorted(copy.glob("*.jpg"))[0]
+    with Image.open(photo) as image:
+        image.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(photo)  # same name, new image
+    cache = FeatureCache(tmp_path / "cache")
+    encoder = EfficientNetLite0(image_size=32)
+    original = cache.encode(load_dataset(f"folder:{image_folder}"), encoder, batch_size=8,
+                            num_workers=0, progress=False)
+    replaced = cache.encode(load_dataset(f"folder:{copy}"), encoder, batch_size=8,
+                            num_workers=0, progress=False)
+    assert replaced.path != original.path
+    assert replaced.meta["rows_reused"] == 23 and replaced.meta["rows_last_run"] == 1
+    row = [Path(p).name for p in load_dataset(f"folder:{copy}").image_paths].index(photo.name)
+    others = np.arange(24) != row
+    assert not np.array_equal(replaced.global_features[row], original.global_features[row])
+    np.testing.assert_array_equal(replaced.global_features[others],
+                                  original.global_features[others])

@@ -1,19 +1,27 @@
-"""On-disk feature cache: float16 memory-mapped arrays per (dataset, encoder fingerprint).
+"""On-disk feature cache: float16 memory-mapped arrays per (items' content, encoder fingerprint).
 
 Layout under the cache root::
 
-    <dataset name>-<hash of the pair ids>/<encoder name>-<fingerprint hash>/
+    <dataset name>-<hash of the items' digests>/<encoder name>-<fingerprint hash>/
         meta.json        encoder fingerprint, shapes, skipped items (written last)
+        items.npy        (n, 32) uint8: the SHA-256 of each item's content
         global.npy       (n, d) float16
         tokens.npy       (n, L, d_token) float16      (encoders with tokens)
         mask.npy         (n, L) bool                  (encoders whose tokens can be padding)
 
-Items are batched in the encoder's processing order (text encoders: shortest first, to limit
-padding).  While encoding, the folder is ``….partial`` with a ``progress.json`` that records how
-many items of that order are written; rows are flushed before the progress is advanced.  An
-interrupted run resumes there with the same batches, so the result is bit-identical to an
-uninterrupted run; when all rows are in, the folder is renamed to its final name in one step.
-Items are streamed from disk in batches by a DataLoader (never the whole image set in memory).
+The key is the content of what the encoder reads (:mod:`cmhash.encoders.item_digests`: the
+texts, or the image files' bytes), not names: an edited caption, a replaced photo or another
+collection under the same folder and file names gets its own features.  A new key reuses the
+rows of items already encoded by the same encoder under any other key (same digest, same
+features) and encodes only the others: editing one caption re-encodes one item.
+
+The items to encode are batched in the encoder's processing order (text encoders: shortest
+first, to limit padding).  While encoding, the folder is ``….partial`` holding the reused rows,
+the rows still to encode in that order (``todo.npy``) and a ``progress.json`` that records how
+many of them are written; rows are flushed before the progress is advanced.  An interrupted run
+resumes there with the same batches, so the result is bit-identical to an uninterrupted run;
+when all rows are in, the folder is renamed to its final name in one step.  Items are streamed
+from disk in batches by a DataLoader (never the whole image set in memory).
 
 An unreadable image stops the run with an error naming it, or, with ``skip_unreadable``, is
 recorded in ``meta.json`` and its row is filled with NaN so that it can never pass as a feature.
@@ -21,7 +29,6 @@ recorded in ``meta.json`` and its row is filled with NaN so that it can never pa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -37,10 +44,11 @@ from tqdm import tqdm
 
 from cmhash.data import PairedDataset
 from cmhash.encoders.base import Encoder
+from cmhash.encoders.item_digests import content_key, item_digests
 from cmhash.errors import InputError
 from cmhash.utils.atomic import write_json
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass
@@ -78,12 +86,6 @@ class Features:
         return cls(global_features, array("tokens"), array("mask"), valid, meta, path)
 
 
-def dataset_key(dataset: PairedDataset) -> str:
-    """``<name>-<12 hex digits of the ids' hash>``: the same pairs in the same order."""
-    digest = hashlib.sha256("\n".join(dataset.ids).encode()).hexdigest()[:12]
-    return f"{dataset.name}-{digest}"
-
-
 def encoder_items(dataset: PairedDataset, encoder: Encoder) -> list[str]:
     """What the encoder reads for each pair: image paths or texts."""
     items = dataset.image_paths if encoder.modality == "image" else dataset.texts
@@ -116,9 +118,17 @@ class FeatureCache:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
-    def path_for(self, dataset: PairedDataset, encoder: Encoder) -> Path:
-        return (self.root / dataset_key(dataset)
-                / f"{encoder.name}-{encoder.fingerprint_hash()}")
+    @staticmethod
+    def _encoder_folder(encoder: Encoder) -> str:
+        return f"{encoder.name}-{encoder.fingerprint_hash()}"
+
+    def path_for(self, dataset: PairedDataset, encoder: Encoder,
+                 digests: np.ndarray | None = None) -> Path:
+        """Where the features of ``dataset``'s items under ``encoder`` are kept (``digests``:
+        the items' digests, if already computed)."""
+        if digests is None:
+            digests = item_digests(encoder_items(dataset, encoder), encoder.modality)
+        return self.root / content_key(dataset.name, digests) / self._encoder_folder(encoder)
 
     def get(self, dataset: PairedDataset, encoder: Encoder) -> Features | None:
         """The cached features, or None if they are not (completely) there."""
@@ -129,26 +139,30 @@ class FeatureCache:
                num_workers: int = 1, skip_unreadable: bool = False,
                progress: bool = True) -> Features:
         """Cached features, computing (or resuming) whatever is missing."""
-        cached = self.get(dataset, encoder)
-        if cached is not None:
-            return cached
+        items = encoder_items(dataset, encoder)
+        digests = item_digests(items, encoder.modality)
+        final = self.path_for(dataset, encoder, digests)
+        if (final / "meta.json").is_file():
+            return Features.open(final)
         if batch_size < 1:
             raise InputError(f"batch size must be positive, got {batch_size}")
-        items = encoder_items(dataset, encoder)
-        final = self.path_for(dataset, encoder)
         partial = final.with_name(final.name + ".partial")
         plan = {"format": CACHE_FORMAT, "fingerprint": encoder.fingerprint(), "n": len(items),
                 "batch_size": batch_size, "global_dim": encoder.global_dim,
                 "token_shape": encoder.token_shape}
-        start, skipped = self._resume_point(partial, plan)
-        arrays = self._open_arrays(partial, plan, encoder, fresh=start == 0)
-        order = encoder.processing_order(items)
-        rows = np.arange(len(items)) if order is None else np.asarray(order)
+        resumed = self._resume_point(partial, plan)
+        arrays = self._open_arrays(partial, plan, encoder, fresh=resumed is None)
+        if resumed is None:
+            rows = self._start(partial, final, encoder, items, digests, arrays)
+            start, skipped = 0, []
+        else:
+            start, skipped = resumed
+            rows = np.load(partial / "todo.npy")
 
         loader = DataLoader(_Loaded(items, rows[start:], encoder), batch_size=batch_size,
                             num_workers=num_workers, collate_fn=list,
                             multiprocessing_context="fork" if num_workers else None)
-        bar = tqdm(total=len(items), initial=start, disable=not progress, unit="item",
+        bar = tqdm(total=len(rows), initial=start, disable=not progress, unit="item",
                    desc=f"{encoder.name} on {dataset.name}", dynamic_ncols=True)
         started = time.perf_counter()
         done = start
@@ -181,19 +195,64 @@ class FeatureCache:
         seconds = time.perf_counter() - started
         arrays.clear()  # drop the memory maps before the folder is renamed
         write_json(partial / "meta.json", {
-            **plan, "dataset": dataset_key(dataset), "skipped": skipped,
-            "seconds_last_run": round(seconds, 3), "rows_last_run": len(items) - start,
-            "torch_threads": torch.get_num_threads()})
+            **plan, "dataset": final.parent.name, "skipped": skipped,
+            "rows_reused": len(items) - len(rows), "seconds_last_run": round(seconds, 3),
+            "rows_last_run": len(rows) - start, "torch_threads": torch.get_num_threads()})
         (partial / "progress.json").unlink()
+        (partial / "todo.npy").unlink()
         if final.exists():  # a concurrent run finished first; keep its identical result
             shutil.rmtree(partial)
         else:
             os.replace(partial, final)
         return Features.open(final)
 
+    def _start(self, partial: Path, final: Path, encoder: Encoder, items: list[str],
+               digests: np.ndarray, arrays: dict[str, np.memmap]) -> np.ndarray:
+        """Fill the rows that other entries hold, and record the rows still to encode, in the
+        encoder's processing order (``todo.npy``), and a progress of 0; return those rows."""
+        np.save(partial / "items.npy", digests)
+        rows = np.flatnonzero(~self._reuse_rows(final, encoder, digests, arrays))
+        order = encoder.processing_order([items[r] for r in rows]) if len(rows) else None
+        rows = rows if order is None else rows[np.asarray(order, np.int64)]
+        np.save(partial / "todo.npy", rows)
+        for array in arrays.values():
+            array.flush()
+        write_json(partial / "progress.json", {"items_done": 0, "skipped": []})
+        return rows
+
+    def _reuse_rows(self, final: Path, encoder: Encoder, digests: np.ndarray,
+                    arrays: dict[str, np.memmap]) -> np.ndarray:
+        """Copy into ``arrays`` the rows of items that another finished entry of the same
+        encoder holds (same digest, a readable item); return which rows were filled."""
+        wanted: dict[bytes, list[int]] = {}
+        for row, digest in enumerate(digests):
+            wanted.setdefault(digest.tobytes(), []).append(row)
+        filled = np.zeros(len(digests), bool)
+        for items_file in sorted(self.root.glob(f"*/{self._encoder_folder(encoder)}/items.npy")):
+            donor = items_file.parent
+            if donor == final or not (donor / "meta.json").is_file():
+                continue
+            features = Features.open(donor)
+            rows, donor_rows = [], []
+            for donor_row, digest in enumerate(np.load(items_file)):
+                for row in wanted.get(digest.tobytes(), ()):
+                    if not filled[row] and features.valid[donor_row]:
+                        rows.append(row)
+                        donor_rows.append(donor_row)
+            if rows:
+                source = {"global": features.global_features, "tokens": features.tokens,
+                          "mask": features.mask}
+                for name, array in arrays.items():
+                    array[rows] = source[name][donor_rows]
+                filled[rows] = True
+            if filled.all():
+                break
+        return filled
+
     @staticmethod
-    def _resume_point(partial: Path, plan: dict[str, Any]) -> tuple[int, list[dict]]:
-        """Where an interrupted run of the same plan stopped; (0, []) to start afresh."""
+    def _resume_point(partial: Path, plan: dict[str, Any]) -> tuple[int, list[dict]] | None:
+        """Where an interrupted run of the same plan stopped; None to start afresh (in a new,
+        empty ``partial`` folder holding the plan)."""
         progress = partial / "progress.json"
         plan_file = partial / "plan.json"
         if progress.is_file() and plan_file.is_file() and json.loads(
@@ -204,7 +263,7 @@ class FeatureCache:
             shutil.rmtree(partial)
         partial.mkdir(parents=True)
         write_json(plan_file, plan)
-        return 0, []
+        return None
 
     @staticmethod
     def _open_arrays(partial: Path, plan: dict[str, Any], encoder: Encoder,
