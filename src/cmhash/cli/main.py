@@ -137,7 +137,8 @@ def _encode(args: argparse.Namespace) -> int:
         shapes = ", ".join(f"{n} {list(a.shape)}" for n, a in (
             ("global", features.global_features), ("tokens", features.tokens)) if a is not None)
         print(f"{encoder.name}: {shapes}; {len(meta['skipped'])} skipped; "
-              f"{rate:.1f} items/s when computed; {features.path}")
+              f"{meta['rows_reused']} reused from other entries; {rate:.1f} items/s when "
+              f"computed; {features.path}")
     return 0
 
 
