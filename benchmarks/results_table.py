@@ -188,9 +188,11 @@ def table(spec: Table, runs: Path, data_root: str, reuse: bool, train: bool,
         if missing and not resume:
             shutil.rmtree(runs / folder, ignore_errors=True)
         for bits in missing:  # one code length at a time, recorded as soon as it is trained
-            run(replace(config, bits=[bits], resume=resume), runs / folder, data_root,
+            # in a run folder of its own (a run folder holds one run: one bit list)
+            run_folder = runs / folder / f"{bits}_bits"
+            run(replace(config, bits=[bits], resume=resume), run_folder, data_root,
                 log=lambda _: None)
-            rows = _keep_record(config, runs / folder, RECORDS / folder)
+            rows = _keep_record(config, run_folder, RECORDS / folder)
         for row in (rows[bits] for bits in config.bits if bits in rows):
             lines.append(
                 f"| {entry.name} | {row['bits']} | {row['i2t map']:.4f} | {row['t2i map']:.4f} | "
