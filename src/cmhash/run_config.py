@@ -73,6 +73,10 @@ def check_run_config(config: RunConfig, source: str = "the run configuration") -
     name is known; otherwise raise an :class:`InputError` naming ``source`` and the key."""
     for f in fields(RunConfig):
         check_value(f"{source}: {f.name!r}", getattr(config, f.name), FIELD_CONSTRAINTS[f.name])
+    for key, field_name in (("bits", "bits"), ("random_state", "seed")):
+        if key in config.params:
+            raise InputError(f"{source}: 'params' may not set {key!r}; it comes from "
+                             f"{field_name!r}")
     try:
         check_metric_names(config.metrics)
     except InputError as e:

@@ -153,6 +153,8 @@ CASES = {
                                                               "got 'abc'"),
     "run: --set unknown parameter": ([*RUN, "--set", "ridgee=1"], "no parameter 'ridgee'"),
     "run: --set without a value": ([*RUN, "--set", "ridge"], "--set expects KEY=VALUE"),
+    "run: --set bits": ([*RUN, "--set", "bits=32"], "'params' may not set 'bits'; it comes "
+                                                    "from 'bits'"),
     "run: --device cuda without CUDA": pytest.param(
         [*DEEP, "--device", "cuda"], "'device' must be 'cpu' or an accelerator",
         marks=pytest.mark.skipif(

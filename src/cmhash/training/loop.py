@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import torch
 from tqdm import tqdm
 
+from cmhash.errors import InputError
 from cmhash.training.checkpoint import load_checkpoint, save_checkpoint
 from cmhash.training.seeding import seed_everything
 from cmhash.utils.atomic import write_atomic
@@ -113,7 +114,12 @@ def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
     checkpoint = workdir / "checkpoint.pt" if workdir else None
     if resume and checkpoint is not None and checkpoint.is_file():
         saved = load_checkpoint(checkpoint, header["method"], header["bits"])
-        task.load_training_state(saved["task"])
+        try:
+            task.load_training_state(saved["task"])
+        except (RuntimeError, KeyError, ValueError) as e:  # another width, optimiser, …
+            raise InputError(f"{checkpoint}: this checkpoint does not fit the networks of this "
+                             f"run (trained with other parameters?): "
+                             f"{str(e).splitlines()[0]}") from None
         loop = saved["loop"]
         torch.set_rng_state(saved["rng"]["torch"])
         shuffle.set_state(saved["rng"]["shuffle"])
