@@ -51,6 +51,20 @@ def test_mistakes_name_the_file_and_key(tmp_path, text, message):
     assert str(path) in str(error.value)
 
 
+def test_field_values_are_checked_and_documented_values_pass():
+    base = {"method": "dadh", "dataset": "wiki", "protocol": "wiki"}
+    config = make_run_config({**base, "validation_size": 0, "split_seed": 3, "bits": [8, 64],
+                              "metrics": ["map", "map_calc_k@100"], "directions": ["i2i"]})
+    assert config.validation_size == 0  # no validation split: the last epoch is kept
+    for key, value, message in [("seed", "zero", "'seed' must be an integer ≥ 0, got 'zero'"),
+                                ("resume", "yes", "'resume' must be true or false"),
+                                ("metrics", ["mAP"], "'metrics': unknown metric 'mAP'"),
+                                ("params", {"random_state": 1},
+                                 "'params' may not set 'random_state'")]:
+        with pytest.raises(InputError, match=f"^the command line: {message}"):
+            make_run_config({**base, key: value})
+
+
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(MissingFileError, match=r"nowhere\.toml"):
         load_run_config(tmp_path / "nowhere.toml")

@@ -61,7 +61,7 @@ FIELD_CONSTRAINTS: dict[str, list[Constraint | type | None]] = {
     "seed": [Interval(int, 0)],
     "split_seed": [Interval(int, 0), None],
     "image_feature": [str, None], "text_feature": [str, None], "cache_dir": [str, None],
-    "validation_size": [Interval(int, 1), None],
+    "validation_size": [Interval(int, 0), None],  # 0: no validation, the last epoch kept
     "resume": [bool],
     "metrics": [ListOf(str, distinct=True)],
     "directions": [ListOf(Options(*DIRECTIONS), distinct=True)],

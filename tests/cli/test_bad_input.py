@@ -165,7 +165,8 @@ CASES = {
                             "unknown metric 'precision'"),
     "run: negative seed": ([*RUN, "--seed", "-1"], "'seed' must be an integer ≥ 0, got -1"),
     "run: negative split seed": ([*RUN, "--split-seed", "-1"], "'split_seed' must be"),
-    "run: validation size 0": ([*DEEP, "--validation-size", "0"], "'validation_size' must be"),
+    "run: negative validation size": ([*DEEP, "--validation-size", "-1"],
+                                      "'validation_size' must be an integer ≥ 0 or None"),
     "run: validation size too large": ([*DEEP, "--validation-size", "100"],
                                        "validation size must be between 1 and 39, got 100"),
     "run: --threads 0": ([*RUN, "--threads", "0"], "expected a whole number ≥ 1, got '0'"),
@@ -222,7 +223,7 @@ CASES = {
     "config: seed = \"zero\"": ([*CONFIG, "{d}/seed.toml"],
                                 "seed.toml: 'seed' must be an integer ≥ 0, got 'zero'"),
     "config: validation_size = \"10\"": ([*CONFIG, "{d}/validation.toml"],
-                                         "'validation_size' must be an integer ≥ 1 or None, "
+                                         "'validation_size' must be an integer ≥ 0 or None, "
                                          "got '10'"),
     "config: unknown key": ([*CONFIG, "{d}/key.toml"], "unknown key 'protocl'"),
     "config: parameter of the wrong type": ([*CONFIG, "{d}/param.toml"],

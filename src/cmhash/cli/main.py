@@ -52,13 +52,9 @@ class _Parser(argparse.ArgumentParser):
 def _count(least: int) -> Any:
     """An argparse type: a whole number ≥ ``least``."""
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = least - 1
-        if value < least:
+        if not text.lstrip("-").isdigit() or int(text) < least:
             raise argparse.ArgumentTypeError(f"expected a whole number ≥ {least}, got {text!r}")
-        return value
+        return int(text)
     return parse
 
 
