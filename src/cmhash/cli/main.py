@@ -239,7 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         "options below replace its values")
     train.add_argument("--method", help=", ".join(list_methods()))
     train.add_argument("--dataset")
-    train.add_argument("--protocol", help=", ".join(list_protocols()))
+    train.add_argument("--protocol", help=", ".join(list_protocols())
+                       + " (Q, T: counts, or fractions of the pairs such as 0.1)")
     train.add_argument("--bits", type=int, nargs="+", help="default: 16 32 64 128")
     train.add_argument("--seed", type=int, help="model seed (default 0)")
     train.add_argument("--split-seed", type=int, help="split seed of a random protocol")
@@ -251,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", help="torch device of a deep method, e.g. cuda")
     train.add_argument("--validation-size", type=int,
                        help="training pairs held out to select a deep method's epoch "
-                            "(default: 10%% of the training pairs, at most 2,000)")
+                            "(default: 10%% of the training pairs, at most 2,000; 0: none, "
+                            "the last epoch is kept)")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --out (finished code lengths are kept, a "
                             "killed training continues from its checkpoint); its configuration "
