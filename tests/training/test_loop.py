@@ -6,6 +6,7 @@ import pytest
 
 from cmhash.errors import InputError
 from cmhash.methods import FitContext, create_method
+from cmhash.training import Phase, train
 from tests.helpers import labelled_pairs
 
 
@@ -30,3 +31,31 @@ def test_a_resume_with_another_network_width_is_one_line(tmp_path):
     with pytest.raises(InputError, match=r"checkpoint\.pt: this checkpoint does not fit the "
                                          r"networks of this run"):
         _fit(tmp_path, resume=True, hidden=32)
+
+
+class _Diverging:
+    """A task whose loss is NaN from the second epoch on."""
+
+    def phases(self):
+        return [Phase("only", 2, 4, lambda rows, epoch: {"loss": float("nan") if epoch else 1.5})]
+
+    def training_state(self):
+        return {}
+
+    def load_training_state(self, state):
+        pass
+
+    def model_state(self):
+        return {}
+
+    def load_model_state(self, state):
+        pass
+
+
+def test_a_diverged_loss_is_null_in_a_strict_json_log(tmp_path):
+    result = train(_Diverging(), 8, seed=0, header={"method": "x", "bits": 8},
+                   workdir=tmp_path, progress=True, has_validation=False)
+    assert [r["losses"] for r in result.history] == [{"loss": 1.5}, {"loss": None}]
+    lines = (tmp_path / "train_log.jsonl").read_text().splitlines()
+    assert [json.loads(line, parse_constant=pytest.fail)["losses"] for line in lines] == [
+        {"loss": 1.5}, {"loss": None}]

@@ -17,6 +17,7 @@ does not resume starts without the files of an earlier run there (a fresh log);
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,6 +97,12 @@ def _mean_terms(totals: dict[str, float], count: int) -> dict[str, float]:
     return {k: v / max(count, 1) for k, v in totals.items()}
 
 
+def _as_json(terms: dict[str, float]) -> dict[str, float | None]:
+    """Loss terms for the log and the reports, which are strict JSON: a term that diverged
+    (NaN or infinite) is null."""
+    return {k: v if math.isfinite(v) else None for k, v in terms.items()}
+
+
 def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
           workdir: str | Path | None = None, resume: bool = False,
           progress: bool = True, has_validation: bool = True) -> TrainResult:
@@ -155,7 +162,7 @@ def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
             if phase.on_epoch_end is not None:
                 phase.on_epoch_end(epoch)
             record: dict[str, Any] = {"phase": phase.name, "epoch": epoch + 1,
-                                      "losses": _mean_terms(totals, len(batches))}
+                                      "losses": _as_json(_mean_terms(totals, len(batches)))}
             if phase.validate and has_validation:
                 record["validation"] = task.validation_scores()
             record["seconds"] = round(time.perf_counter() - started, 3)
@@ -173,7 +180,7 @@ def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
                     "task": task.training_state(), "loop": loop,
                     "rng": {"torch": torch.get_rng_state(), "shuffle": shuffle.get_state()}})
                 with (workdir / "train_log.jsonl").open("a") as log:
-                    log.write(json.dumps(record) + "\n")
+                    log.write(json.dumps(record, allow_nan=False) + "\n")
             if progress:
                 tqdm.write(_describe(record))
         loop["phase"] += 1
@@ -202,7 +209,8 @@ def _copy(state: Any) -> Any:
 
 
 def _describe(record: dict[str, Any]) -> str:
-    losses = " ".join(f"{k}={v:.4g}" for k, v in record["losses"].items())
+    losses = " ".join(f"{k}={float('nan') if v is None else v:.4g}"
+                      for k, v in record["losses"].items())
     validation = " ".join(f"{k}={v:.4f}" for k, v in record.get("validation", {}).items())
     return (f"{record['phase']} epoch {record['epoch']}: {losses}"
             + (f" | validation {validation}" if validation else "")
