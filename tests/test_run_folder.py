@@ -90,3 +90,7 @@ def test_a_run_stopped_by_a_mistake_after_it_started_removes_its_folder(tmp_path
                  "--bits", "64", "--set", "n_anchors=64", "--out", str(out)]) == 2
     assert "64 bits need at least that many kernel features" in capsys.readouterr().err
     assert not out.exists()
+    out.mkdir()  # a folder the user made stays, empty as it was
+    assert main(["run", "--method", "cca_itq", "--dataset", dataset, "--protocol", "presplit",
+                 "--bits", "64", "--set", "n_anchors=64", "--out", str(out)]) == 2
+    assert out.is_dir() and list(out.iterdir()) == []

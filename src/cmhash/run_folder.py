@@ -22,7 +22,8 @@ or is a file, or cannot be written     removed, whatever the options)
 continue on another device).  Nothing is removed or written until :meth:`RunFolder.start`,
 which the pipeline calls once every check has passed and the inputs are ready, so a refused run,
 or one stopped by a mistake in its input, leaves the folder as it was; and a run that fails on
-a mistake after it started, before any code length is finished, removes the folder it made.
+a mistake after it started, before any code length is finished, removes what it wrote (the
+folder too, if it made it).
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class RunFolder:
     resume: bool = False
     replace: bool = False
     started: bool = False
+    created: bool = False
 
     def start(self, record: dict[str, Any]) -> None:
         """Make the folder ready and write ``record`` as its ``config.json`` (on resume the
@@ -98,6 +100,7 @@ class RunFolder:
         if not self.resume:
             if self.replace:
                 shutil.rmtree(self.path)
+            self.created = not self.path.exists()
             self.path.mkdir(parents=True, exist_ok=True)
             write_json(self.path / CONFIG_FILE, record)
         self.started = True
@@ -114,13 +117,18 @@ class RunFolder:
 
     @contextmanager
     def removed_on_mistake(self) -> Iterator[RunFolder]:
-        """Remove the folder this run made if a mistake in the input (or an operating-system
-        error) stops the run after :meth:`start` and before any code length is finished."""
+        """Remove what this run wrote (the folder too, if it made it) if a mistake in the
+        input or an operating-system error stops it after :meth:`start` and before any code
+        length is finished."""
         try:
             yield self
         except (InputError, OSError):
             if self.started and not self.resume and not any(self.path.glob("report_*.json")):
-                shutil.rmtree(self.path, ignore_errors=True)
+                for written in [self.path] if self.created else self.path.iterdir():
+                    if written.is_dir():
+                        shutil.rmtree(written, ignore_errors=True)
+                    else:
+                        written.unlink(missing_ok=True)
             raise
 
 
