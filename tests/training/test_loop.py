@@ -17,15 +17,6 @@ def _fit(workdir, resume=False, **params):
     return method.fit(image, text, labels, FitContext(workdir=workdir, resume=resume))
 
 
-def test_a_run_that_does_not_resume_starts_a_fresh_log_without_old_checkpoints(tmp_path):
-    _fit(tmp_path)
-    (tmp_path / "best.pt").write_bytes(b"from an earlier run")
-    _fit(tmp_path)
-    log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
-    assert [record["epoch"] for record in log] == [1, 2]  # not [1, 2, 1, 2]
-    assert not (tmp_path / "best.pt").exists()  # no validation split: no best epoch written
-
-
 def test_a_resume_with_another_network_width_is_one_line(tmp_path):
     _fit(tmp_path)
     with pytest.raises(InputError, match=r"checkpoint\.pt: this checkpoint does not fit the "
@@ -34,7 +25,7 @@ def test_a_resume_with_another_network_width_is_one_line(tmp_path):
 
 
 class _Diverging:
-    """A task whose loss is NaN from the second epoch on."""
+    """A task without networks whose loss is NaN from the second epoch on."""
 
     def phases(self):
         return [Phase("only", 2, 4, lambda rows, epoch: {"loss": float("nan") if epoch else 1.5})]
@@ -59,3 +50,15 @@ def test_a_diverged_loss_is_null_in_a_strict_json_log(tmp_path):
     lines = (tmp_path / "train_log.jsonl").read_text().splitlines()
     assert [json.loads(line, parse_constant=pytest.fail)["losses"] for line in lines] == [
         {"loss": 1.5}, {"loss": None}]
+
+
+def test_a_run_that_does_not_resume_starts_a_fresh_log_without_old_checkpoints(tmp_path):
+    header = {"method": "x", "bits": 8}
+    train(_Diverging(), 8, seed=0, header=header, workdir=tmp_path, progress=False,
+          has_validation=False)
+    (tmp_path / "best.pt").write_bytes(b"from an earlier run")
+    train(_Diverging(), 8, seed=0, header=header, workdir=tmp_path, progress=False,
+          has_validation=False)
+    log = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert [record["epoch"] for record in log] == [1, 2]  # not [1, 2, 1, 2]
+    assert not (tmp_path / "best.pt").exists()  # no validation: this run wrote no best epoch
