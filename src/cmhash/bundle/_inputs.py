@@ -48,6 +48,7 @@ RUN_TIME_OPTIONS = ("device", "compile")
 #: what a modality's raw items are
 ITEMS = {"image": "images (file paths or uint8 pixel arrays)", "text": "texts"}
 
+#: the entry of a modality whose feature rows were given to ``fit`` directly
 FEATURES_ONLY = {"source": "features"}
 
 
