@@ -1,9 +1,12 @@
 """cmhash — deep cross-modal hashing: compact binary codes for image↔text retrieval.
 
 Public entry points: datasets (:func:`load_dataset`, :func:`make_split`), methods
-(:func:`create_method`), codes (:class:`Codes`, :class:`CodeSet`) and metrics
-(:func:`retrieval_metrics`, :func:`evaluate_code_set`).
+(:func:`create_method`), codes (:class:`Codes`, :class:`CodeSet`), metrics
+(:func:`retrieval_metrics`, :func:`evaluate_code_set`) and trained models
+(:func:`load_model`, imported when first used).
 """
+
+from typing import Any
 
 from cmhash.codes import Codes, CodeSet, load_code_set, save_code_set
 from cmhash.data import PairedDataset, Split, list_datasets, load_dataset, make_split
@@ -28,8 +31,17 @@ __all__ = [
     "load_code_set",
     "load_dataset",
     "load_method",
+    "load_model",
     "make_split",
     "mean_average_precision",
     "retrieval_metrics",
     "save_code_set",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "load_model":  # the bundle loader imports safetensors; only when asked for
+        from cmhash.bundle import load_model
+
+        return load_model
+    raise AttributeError(f"module 'cmhash' has no attribute {name!r}")

@@ -3,9 +3,16 @@
 A run folder holds ``config.json`` (everything needed to repeat the run: method, parameters,
 dataset, protocol, seeds, split sizes, cmhash version), and per code length ``codes_<bits>.npz``
 (query and database codes with labels), ``report_<bits>.json`` (metrics and curves),
-``pr_<bits>.png`` and ``p_at_k_<bits>.png``, the trained model ``model_<bits>.npz|.pt``, for deep
-methods ``train_<bits>/`` (checkpoints and the per-epoch log), then ``summary.json`` with one row
-per code length.  Every file is written atomically.
+``pr_<bits>.png`` and ``p_at_k_<bits>.png``, the trained model as a bundle ``model_<bits>/``, for
+deep methods ``train_<bits>/`` (checkpoints and the per-epoch log), then ``summary.json`` with
+one row per code length.  Every file is written atomically.
+
+A bundle (:mod:`cmhash.bundle`) is the model on its own: weights, parameters (never the device),
+the encoders of its features with their fingerprints, the BoW vocabulary, label names and a
+fingerprint of the training pairs.  ``cmhash.load_model("RUN/model_64")`` loads it on any
+machine (on the CPU unless told otherwise) and encodes raw texts and images without the
+dataset; their features are computed as the feature cache computes them, so the run's own
+items get the codes the run gave them.
 
 Deep methods select their epoch on a validation split carved from the training pairs
 (``validation_size`` pairs, by default 10 % of them, at most 2,000); the test queries are only
@@ -21,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from cmhash.bundle import describe_input, save_model, training_record
 from cmhash.codes import CodeSet, save_code_set
 from cmhash.data import PairedDataset, Split, carve_validation, load_dataset, make_split
 from cmhash.encoders import (
@@ -109,6 +117,10 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     fit_rows, validation_rows = (carve_validation(split.train, n_validation, config.seed)
                                  if n_validation else (split.train, split.train[:0]))
     word_vectors, word_vector_source = _word_vectors(dataset, config.text_feature, probe)
+    bundle_inputs = {modality: describe_input(dataset, modality, feature, probe.input_kind)
+                     for modality, feature in (("image", config.image_feature),
+                                               ("text", config.text_feature))}
+    training = training_record(dataset, config.dataset, split, fit_rows)
     label_text = None
     if probe.uses_label_text:
         label_text = (np.asarray(dataset.label_texts()) if probe.input_kind == "raw" else
@@ -136,7 +148,8 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
         history = getattr(method, "history_", None)
         train_seconds = sum(r["seconds"] for r in history) if history \
             else time.perf_counter() - started
-        method.save(out_dir / f"model_{bits}{method.file_suffix}")
+        save_model(out_dir / f"model_{bits}", method, inputs=bundle_inputs,
+                   label_names=dataset.label_names, training=training)
         database_image, database_text = method.database_codes(image[split.database],
                                                                text[split.database])
         code_set = CodeSet(

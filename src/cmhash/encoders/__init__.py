@@ -60,9 +60,13 @@ def parse_encoder_spec(spec: str) -> tuple[str, dict[str, Any]]:
     return name, options
 
 
-def create_encoder(spec: str, dataset: PairedDataset | None = None) -> Encoder:
-    """An encoder from its spec; ``bow`` takes its vocabulary from ``dataset``."""
-    name, options = parse_encoder_spec(spec)
+def create_encoder(spec: str, dataset: PairedDataset | None = None,
+                   options: dict[str, Any] | None = None) -> Encoder:
+    """An encoder from its spec; ``options`` are added to the spec's (values that a spec string
+    cannot hold, e.g. a stored vocabulary); ``bow`` without a vocabulary takes its vocabulary
+    from ``dataset``."""
+    name, spec_options = parse_encoder_spec(spec)
+    options = {**spec_options, **(options or {})}
     if name not in ENCODERS:
         raise InputError(f"unknown encoder {name!r}; available: {', '.join(ENCODERS)}")
     if name == "bow" and "vocabulary" not in options:
@@ -82,6 +86,13 @@ def default_cache_dir() -> Path:
                                Path.home() / ".cache" / "cmhash" / "features"))
 
 
+def is_stored_feature(dataset: PairedDataset, modality: str, name: str | None) -> bool:
+    """Whether the global feature ``name`` of ``modality`` is one stored in the dataset (None:
+    its only one) rather than an encoder spec."""
+    stored = dataset.image_features if modality == "image" else dataset.text_features
+    return name is None or name in stored or parse_encoder_spec(name)[0] not in ENCODERS
+
+
 def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
                    cache_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A global feature matrix (float64) and its valid rows, for ``modality``.
@@ -89,8 +100,7 @@ def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
     ``name`` is a feature stored in the dataset (or None for its only one), or an encoder spec,
     whose features come from the cache (computed there if missing).
     """
-    stored = dataset.image_features if modality == "image" else dataset.text_features
-    if name is None or name in stored or parse_encoder_spec(name)[0] not in ENCODERS:
+    if is_stored_feature(dataset, modality, name):
         matrix = dataset.image_feature(name) if modality == "image" else \
             dataset.text_feature(name)
         return matrix, np.ones(len(matrix), bool)
@@ -146,6 +156,7 @@ __all__ = [
     "default_cache_dir",
     "feature_matrix",
     "glove50_vectors",
+    "is_stored_feature",
     "label_text_features",
     "list_encoders",
     "load_clip",

@@ -42,11 +42,12 @@ def create_method(name: str, **params: Any) -> HashingMethod:
     return cls(**params)
 
 
-def load_method(path: str | Path) -> HashingMethod:
-    """Restore a method written by :meth:`HashingMethod.save` (``.npz`` or ``.pt``)."""
+def load_method(path: str | Path, device: str = "cpu") -> HashingMethod:
+    """Restore a method written by :meth:`HashingMethod.save` (``.npz`` or ``.pt``); a deep
+    method on ``device``, whatever device its file records."""
     path = check_file(path, "saved method")
     if path.suffix == ".pt":
-        return _load_torch_method(path)
+        return _load_torch_method(path, device)
     try:
         with np.load(path, allow_pickle=False) as f:
             header = json.loads(str(f["header"]))
@@ -54,12 +55,7 @@ def load_method(path: str | Path) -> HashingMethod:
     except (ValueError, OSError, KeyError) as e:
         raise InputError(f"{path}: not a saved cmhash method ({e})") from e
     method = create_method(header["method"], **header["params"])
-    missing = set(method.learned_arrays) - set(arrays)
-    if missing:
-        raise InputError(f"{path}: saved method lacks array {sorted(missing)[0]!r}")
-    for name in method.learned_arrays:
-        setattr(method, name, arrays[name])
-    method.is_fitted_ = True
+    method.restore_arrays(arrays, path)
     return method
 
 
@@ -67,10 +63,10 @@ __all__ = ["METHODS", "FitContext", "HashingMethod", "TorchHashingMethod", "clon
            "create_method", "list_methods", "load_method"]
 
 
-def _load_torch_method(path: Path) -> HashingMethod:
+def _load_torch_method(path: Path, device: str) -> HashingMethod:
     content = read_checkpoint(path)
     header = content["header"]
-    method = create_method(header["method"], **header["params"])
+    method = create_method(header["method"], **{**header["params"], "device": device})
     if not isinstance(method, TorchHashingMethod):
         raise InputError(f"{path}: method {header['method']!r} is not saved as .pt")
     method.restore(header, content["model"])

@@ -8,6 +8,8 @@ low-dimensional feature (Wiki's 10-d LDA text) carry codes longer than its dimen
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from scipy.spatial.distance import cdist
 
@@ -39,6 +41,11 @@ class KernelLinearHash(HashingMethod):
 
     learned_arrays = ("image_anchors_", "image_sigma_", "image_mean_", "image_projection_",
                       "text_anchors_", "text_sigma_", "text_mean_", "text_projection_")
+    normalisation: ClassVar[dict[str, str]] = {
+        "image_sigma_": "RBF bandwidth σ of the image kernel map",
+        "image_mean_": "training mean of the image kernel features φ (subtracted)",
+        "text_sigma_": "RBF bandwidth σ of the text kernel map",
+        "text_mean_": "training mean of the text kernel features φ (subtracted)"}
 
     def __init__(self, bits: int = 64, *, n_anchors: int = 1000,
                  random_state: int | None = None) -> None:

@@ -57,6 +57,9 @@ class HashingMethod:
     requires_labels: ClassVar[bool] = False
     #: names of the learned ndarray attributes that ``save`` writes
     learned_arrays: ClassVar[tuple[str, ...]] = ()
+    #: saved arrays that are statistics of the training features (normalisation), each with
+    #: what it is; a model bundle lists them in its header
+    normalisation: ClassVar[dict[str, str]] = {}
     #: whether ``fit`` uses word vectors of the text features (see :class:`FitContext`)
     uses_word_vectors: ClassVar[bool] = False
     #: whether ``fit`` uses token features of the label texts (see :class:`FitContext`)
@@ -164,6 +167,15 @@ class HashingMethod:
 
         return write_atomic(path, write)
 
+    def restore_arrays(self, arrays: dict[str, np.ndarray], source: str | Path) -> None:
+        """Set the learned arrays from saved ones (read from ``source``); the method is then
+        fitted."""
+        missing = set(self.learned_arrays) - set(arrays)
+        if missing:
+            raise InputError(f"{source}: saved method lacks array {sorted(missing)[0]!r}")
+        for name in self.learned_arrays:
+            setattr(self, name, arrays[name])
+        self.is_fitted_ = True
 
     def _check_save(self, path: str | Path) -> None:
         if not getattr(self, "is_fitted_", False):

@@ -30,7 +30,7 @@ over all splits; here over the training pairs, so the test features stay unseen)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -77,6 +77,8 @@ class DADH(TorchHashingMethod):
 
     name = "dadh"
     optimizer_names = ("generator_optimizer_", "feature_d_optimizer_", "hash_d_optimizer_")
+    normalisation: ClassVar[dict[str, str]] = {
+        "standardize": "(mean, std) of the training image features, which standardise them"}
 
     def __init__(self, bits: int = 64, *, hidden: int = 8192, epochs: int = 300,
                  batch_size: int = 128, lr: float = 5e-5, alpha: float = 10.0,

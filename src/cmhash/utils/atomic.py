@@ -1,13 +1,15 @@
 """Atomic output: write to a temporary file beside the target, then rename over it.
 
 A reader never sees a half-written file; an interrupted writer leaves only a ``.tmp-*`` file,
-which the next write of the same target replaces.
+which the next write of the same target replaces.  A folder is written the same way
+(:func:`atomic_folder`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +30,26 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_folder(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder; on success it takes the place of ``target`` (a folder already
+    there is moved aside, then removed), on error it is removed."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}.", dir=target.parent))
+    try:
+        yield tmp
+        if target.exists():
+            old = tempfile.mkdtemp(prefix=f".old-{target.name}.", dir=target.parent)
+            os.replace(target, old)  # onto the empty folder just made
+            os.replace(tmp, target)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_atomic(target: str | Path, write: Callable[[Path], None]) -> Path:
