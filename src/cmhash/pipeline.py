@@ -37,6 +37,7 @@ from cmhash.metrics import (
     evaluate_code_set,
     plot_pr_curve,
     plot_precision_at_k,
+    require_matplotlib,
 )
 from cmhash.run_config import RunConfig
 from cmhash.utils.atomic import write_json
@@ -99,6 +100,7 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     for bits in config.bits:
         check_bits(bits)
     probe = create_method(config.method, **config.params)  # unknown method/parameter: fail early
+    require_matplotlib()  # the plots come last: a missing extra fails before the work
     dataset = load_dataset(config.dataset, data_root)
     split = make_split(dataset, config.protocol, config.split_seed)
     labels = dataset.require_labels("evaluation")

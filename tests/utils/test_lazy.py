@@ -77,14 +77,16 @@ rng = np.random.default_rng(0)
 create_method("cca_itq", bits=8, n_anchors=20).fit(rng.random((30, 4)), rng.random((30, 3)))
 codes, labels = Codes.from_real(rng.normal(size=(6, 8))), np.eye(6, 2, dtype=np.uint8)
 save_code_set(sys.argv[1], CodeSet(labels, labels, codes, codes, codes, codes))
-print(main(["list"]), main(["evaluate", sys.argv[1], "--metrics", "map"]))
+print(main(["list"]), main(["evaluate", sys.argv[1], "--metrics", "map"]),
+      main(["run", "--method", "cca_itq", "--dataset", "wiki", "--protocol", "wiki",
+            "--out", sys.argv[2]]))
 """
-    done = _python(script, str(tmp_path / "codes.npz"))
+    done = _python(script, str(tmp_path / "codes.npz"), str(tmp_path / "run"))
     lines = done.stdout.splitlines()
     assert lines[0] == ("method 'dadh' needs torch, which is not installed; install it with: "
                         "pip install 'cmhash[train]'")
-    assert lines[1].startswith("methods:") and lines[-1] == "0 2"
-    assert done.stderr.strip().splitlines() == [
+    assert lines[1].startswith("methods:") and lines[-1] == "0 2 2"
+    assert done.stderr.strip().splitlines() == 2 * [
         "cmhash: error: a plot needs matplotlib, which is not installed; install it with: "
         "pip install 'cmhash[plot]'"]
-    assert (tmp_path / "codes" / "report.json").is_file()  # written before the plots
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["codes.npz"]  # failed before the work

@@ -25,6 +25,7 @@ from cmhash.metrics import (
     evaluate_code_set,
     plot_pr_curve,
     plot_precision_at_k,
+    require_matplotlib,
 )
 from cmhash.pipeline import run
 from cmhash.run_config import load_run_config, make_run_config
@@ -65,6 +66,7 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    require_matplotlib()  # the plots come last: a missing extra fails before the work
     code_set = load_code_set(args.codes)
     report = evaluate_code_set(code_set, tuple(args.metrics), tuple(args.directions),
                                DEFAULT_CURVE_DEPTHS)

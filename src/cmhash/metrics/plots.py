@@ -22,6 +22,12 @@ _LABELS = {"i2t": "image → text", "t2i": "text → image", "i2i": "image → i
            "t2t": "text → text"}
 
 
+def require_matplotlib() -> None:
+    """Raise :class:`~cmhash.errors.MissingExtraError` now if matplotlib is missing, so that a
+    command whose last step draws plots fails before its work rather than after it."""
+    import_module("matplotlib", "a plot")
+
+
 def _new_plot() -> tuple[Figure, Axes]:
     """A 5 × 4 inch figure on its own Agg canvas, and its axes."""
     figure = import_module("matplotlib.figure", "a plot").Figure(figsize=(5, 4))
