@@ -68,6 +68,7 @@ def load_method(path: str | Path) -> HashingMethod:
         raise InputError(f"{path}: saved method lacks array {sorted(missing)[0]!r}")
     for name in method.learned_arrays:
         setattr(method, name, arrays[name])
+    method.random_state_ = header.get("random_state_")  # None: saved before it was recorded
     method.is_fitted_ = True
     return method
 
