@@ -31,7 +31,7 @@ def seeded_rng(seed: int, device: torch.device | str = "cpu") -> Iterator[None]:
     """Run the block on torch's global CPU generator (and, on CUDA, the generator of
     ``device``) seeded with ``seed``; restore the caller's generator states afterwards."""
     cuda = _cuda_index(torch.device(device))
-    with torch.random.fork_rng(devices=[] if cuda is None else [cuda]):
+    with torch.random.fork_rng(devices=[] if cuda is None else [cuda], device_type="cuda"):
         torch.random.default_generator.manual_seed(seed)
         if cuda is not None:
             with torch.cuda.device(cuda):
