@@ -30,6 +30,24 @@ def labelled_pairs(n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return image, text, labels
 
 
+def token_pairs(n: int = 90):
+    """``n`` synthetic pairs of 3 classes as token features: 6 image tokens of width 16 and 5
+    text tokens of width 8 around class centres (every other text's last 2 tokens masked)."""
+    from cmhash.encoders import TokenFeatures
+
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 3, n)
+    labels = np.eye(3, dtype=np.uint8)[classes]
+    centres = rng.normal(size=(3, 6, 16))
+    image_tokens = (centres[classes] + rng.normal(size=(n, 6, 16))).astype(np.float16)
+    text_tokens = (centres[classes][:, :5, :8] + rng.normal(size=(n, 5, 8))).astype(np.float16)
+    text_mask = np.ones((n, 5), bool)
+    text_mask[::2, 3:] = False
+    image = TokenFeatures(image_tokens.mean(axis=1), image_tokens)
+    text = TokenFeatures(text_tokens.mean(axis=1), text_tokens, text_mask)
+    return image, text, labels
+
+
 def make_image_folder(target: Path, data_root: Path, n: int) -> Path:
     """The first ``n`` MIRFlickr pairs with images (photo, tags, label names) as a ``folder:``
     dataset with a ``pairs.csv``."""

@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from cmhash.bundle import describe_input, save_model, training_record
 from cmhash.codes import CodeSet, save_code_set
 from cmhash.data import PairedDataset, Split, carve_validation, load_dataset, make_split
 from cmhash.encoders import (
@@ -45,6 +44,7 @@ from cmhash.metrics import (
     evaluate_code_set,
     plot_pr_curve,
     plot_precision_at_k,
+    require_matplotlib,
 )
 from cmhash.run_config import RunConfig
 from cmhash.utils.atomic import write_json
@@ -107,6 +107,9 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     for bits in config.bits:
         check_bits(bits)
     probe = create_method(config.method, **config.params)  # unknown method/parameter: fail early
+    require_matplotlib()  # the plots come last: a missing extra fails before the work
+    # the bundle writer needs torch and safetensors: imported with the first run, not with the CLI
+    from cmhash.bundle import describe_input, save_model, training_record
     dataset = load_dataset(config.dataset, data_root)
     split = make_split(dataset, config.protocol, config.split_seed)
     labels = dataset.require_labels("evaluation")

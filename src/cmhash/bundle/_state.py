@@ -32,9 +32,11 @@ def saved_params(method: HashingMethod) -> dict[str, Any]:
 def method_state(method: HashingMethod) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """(facts, named tensors) of a fitted method."""
     if isinstance(method, TorchHashingMethod):
-        return {"dims": method.dims_}, _flatten(method.model_state())
-    return {}, {name: torch.from_numpy(np.asarray(getattr(method, name)).copy(order="C"))
-                for name in method.learned_arrays}
+        return ({"dims": method.dims_, "random_state_": method.random_state_},
+                _flatten(method.model_state()))
+    return ({"random_state_": method.random_state_},
+            {name: torch.from_numpy(np.asarray(getattr(method, name)).copy(order="C"))
+             for name in method.learned_arrays})
 
 
 def restore_method(name: str, params: dict[str, Any], facts: dict[str, Any],
@@ -59,6 +61,7 @@ def restore_method(name: str, params: dict[str, Any], facts: dict[str, Any],
                              f"({' '.join(lines[:2])})") from e
     else:
         method.restore_arrays({k: t.numpy() for k, t in tensors.items()}, source)
+        method.random_state_ = facts.get("random_state_")  # the seed the codes derive from
     return method
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from cmhash.codes import load_code_set
 from cmhash.data import dataset_info, list_datasets, list_protocols, load_dataset
-from cmhash.encoders import FeatureCache, create_encoder, default_cache_dir, list_encoders
+from cmhash.encoders import create_encoder, feature_cache, list_encoders
 from cmhash.errors import InputError
 from cmhash.methods import list_methods
 from cmhash.metrics import (
@@ -25,6 +25,7 @@ from cmhash.metrics import (
     evaluate_code_set,
     plot_pr_curve,
     plot_precision_at_k,
+    require_matplotlib,
 )
 from cmhash.pipeline import run
 from cmhash.run_config import load_run_config, make_run_config
@@ -65,6 +66,7 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    require_matplotlib()  # the plots come last: a missing extra fails before the work
     code_set = load_code_set(args.codes)
     report = evaluate_code_set(code_set, tuple(args.metrics), tuple(args.directions),
                                DEFAULT_CURVE_DEPTHS)
@@ -84,7 +86,7 @@ def _encode(args: argparse.Namespace) -> int:
     if not specs:
         raise InputError("name an --image-encoder, a --text-encoder or both")
     dataset = load_dataset(args.dataset, args.data_root)
-    cache = FeatureCache(args.cache_dir or default_cache_dir())
+    cache = feature_cache(args.cache_dir)
     for spec, modality in ((args.image_encoder, "image"), (args.text_encoder, "text")):
         if not spec:
             continue

@@ -15,6 +15,9 @@ clip_image         image    CLIP projected class token + projected patch tokens
 clip_text          text     CLIP projected end-of-text token + all projected positions, masked
                             (``clip_text:path=…``)
 ================== ======== ===================================================================
+
+The encoders built on torch (and the feature cache) need the ``train`` extra; their modules are
+imported when first used, so ``import cmhash.encoders`` imports no torch.
 """
 
 from __future__ import annotations
@@ -22,22 +25,44 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cmhash.data import PairedDataset
 from cmhash.encoders.base import EncodedBatch, Encoder, TokenFeatures
 from cmhash.encoders.bow import BagOfWords, build_vocabulary
-from cmhash.encoders.cache import FeatureCache, Features
-from cmhash.encoders.clip import ClipImage, ClipText, ClipTokenModel, load_clip, openai_to_hf
-from cmhash.encoders.efficientnet import EfficientNetLite0
-from cmhash.encoders.minilm import MiniLM
 from cmhash.encoders.word_vectors import WordVectors, glove50_vectors
 from cmhash.errors import InputError
+from cmhash.utils.lazy import LazyRegistry, import_module, lazy_exports
 
-ENCODERS: dict[str, type[Encoder]] = {
-    e.name: e for e in (EfficientNetLite0, MiniLM, BagOfWords, ClipImage, ClipText)}
+if TYPE_CHECKING:
+    from cmhash.encoders.cache import FeatureCache, Features
+    from cmhash.encoders.clip import (
+        ClipImage,
+        ClipText,
+        ClipTokenModel,
+        load_clip,
+        openai_to_hf,
+    )
+    from cmhash.encoders.efficientnet import EfficientNetLite0
+    from cmhash.encoders.minilm import MiniLM
+
+#: registry name → class (each class's ``name``), imported on lookup
+ENCODERS: LazyRegistry = LazyRegistry("encoder", {
+    "efficientnet_lite0": "cmhash.encoders.efficientnet:EfficientNetLite0",
+    "minilm": "cmhash.encoders.minilm:MiniLM",
+    "bow": "cmhash.encoders.bow:BagOfWords",
+    "clip_image": "cmhash.encoders.clip:ClipImage",
+    "clip_text": "cmhash.encoders.clip:ClipText",
+})
+__getattr__, __dir__ = lazy_exports(__name__, {
+    **dict.fromkeys(["FeatureCache", "Features"], "cmhash.encoders.cache"),
+    **dict.fromkeys(["ClipImage", "ClipText", "ClipTokenModel", "load_clip", "openai_to_hf"],
+                    "cmhash.encoders.clip"),
+    "EfficientNetLite0": "cmhash.encoders.efficientnet",
+    "MiniLM": "cmhash.encoders.minilm",
+})
 BOW_VOCABULARY_SIZE = 2000
 
 
@@ -93,6 +118,12 @@ def is_stored_feature(dataset: PairedDataset, modality: str, name: str | None) -
     return name is None or name in stored or parse_encoder_spec(name)[0] not in ENCODERS
 
 
+def feature_cache(cache_dir: str | Path | None = None) -> FeatureCache:
+    """The feature cache in ``cache_dir`` (default: :func:`default_cache_dir`)."""
+    cache = import_module("cmhash.encoders.cache", "the feature cache")
+    return cache.FeatureCache(cache_dir or default_cache_dir())
+
+
 def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
                    cache_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A global feature matrix (float64) and its valid rows, for ``modality``.
@@ -107,7 +138,7 @@ def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
     encoder = create_encoder(name, dataset)
     if encoder.modality != modality:
         raise InputError(f"encoder {encoder.name!r} encodes {encoder.modality}, not {modality}")
-    features = FeatureCache(cache_dir or default_cache_dir()).encode(dataset, encoder)
+    features = feature_cache(cache_dir).encode(dataset, encoder)
     matrix = np.asarray(features.global_features, np.float64)
     matrix[~features.valid] = 0.0
     return matrix, features.valid
@@ -122,7 +153,7 @@ def token_features(dataset: PairedDataset, modality: str, spec: str,
         raise InputError(f"encoder {encoder.name!r} encodes {encoder.modality}, not {modality}")
     if encoder.token_shape is None:
         raise InputError(f"encoder {encoder.name!r} has no token features")
-    features = FeatureCache(cache_dir or default_cache_dir()).encode(dataset, encoder)
+    features = feature_cache(cache_dir).encode(dataset, encoder)
     return TokenFeatures(features.global_features, features.tokens, features.mask), \
         features.valid
 
@@ -154,6 +185,7 @@ __all__ = [
     "WordVectors",
     "create_encoder",
     "default_cache_dir",
+    "feature_cache",
     "feature_matrix",
     "glove50_vectors",
     "is_stored_feature",

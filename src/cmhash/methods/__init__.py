@@ -1,29 +1,38 @@
-"""Hashing methods, registered by name.  See :mod:`cmhash.methods.base` for the contract."""
+"""Hashing methods, registered by name.  See :mod:`cmhash.methods.base` for the contract.
+
+A method's module is imported when the method is first looked up, so listing methods imports
+no torch; the deep methods need the ``train`` extra.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cmhash.errors import InputError
-from cmhash.methods.agah import AGAH
 from cmhash.methods.base import FitContext, HashingMethod, clone
-from cmhash.methods.cca_itq import CCAITQ
-from cmhash.methods.dadh import DADH
-from cmhash.methods.hmah import HMAH
-from cmhash.methods.math_hash import MATH
-from cmhash.methods.mith import MITH
-from cmhash.methods.random_codes import RandomCodes
-from cmhash.methods.ridge_hash import RidgeHash
-from cmhash.methods.torch_base import TorchHashingMethod
-from cmhash.training import read_checkpoint
+from cmhash.utils.lazy import LazyRegistry, import_module, lazy_exports
 from cmhash.utils.validation import check_file
 
-METHODS: dict[str, type[HashingMethod]] = {
-    m.name: m for m in (CCAITQ, RidgeHash, RandomCodes, HMAH, DADH, AGAH, MITH, MATH)}
+if TYPE_CHECKING:
+    from cmhash.methods.torch_base import TorchHashingMethod
+
+#: registry name → class (each class's ``name``), imported on lookup
+METHODS: LazyRegistry = LazyRegistry("method", {
+    "cca_itq": "cmhash.methods.cca_itq:CCAITQ",
+    "ridge_hash": "cmhash.methods.ridge_hash:RidgeHash",
+    "random": "cmhash.methods.random_codes:RandomCodes",
+    "hmah": "cmhash.methods.hmah:HMAH",
+    "dadh": "cmhash.methods.dadh:DADH",
+    "agah": "cmhash.methods.agah:AGAH",
+    "mith": "cmhash.methods.mith:MITH",
+    "math": "cmhash.methods.math_hash:MATH",
+})
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "TorchHashingMethod": "cmhash.methods.torch_base"})
 
 
 def list_methods() -> list[str]:
@@ -56,6 +65,7 @@ def load_method(path: str | Path, device: str = "cpu") -> HashingMethod:
         raise InputError(f"{path}: not a saved cmhash method ({e})") from e
     method = create_method(header["method"], **header["params"])
     method.restore_arrays(arrays, path)
+    method.random_state_ = header.get("random_state_")  # None: saved before it was recorded
     return method
 
 
@@ -64,6 +74,9 @@ __all__ = ["METHODS", "FitContext", "HashingMethod", "TorchHashingMethod", "clon
 
 
 def _load_torch_method(path: Path, device: str) -> HashingMethod:
+    read_checkpoint = import_module("cmhash.training", f"loading {path}").read_checkpoint
+    from cmhash.methods.torch_base import TorchHashingMethod  # torch is installed: see above
+
     content = read_checkpoint(path)
     header = content["header"]
     method = create_method(header["method"], **{**header["params"], "device": device})

@@ -60,7 +60,7 @@ class KernelLinearHash(HashingMethod):
 
     def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None,
              context: FitContext) -> None:
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(self.random_state_)
         phi = {}
         for modality, x in (("image", image), ("text", text)):
             anchors, sigma, mean = fit_kernel_map(x, self.n_anchors, rng)

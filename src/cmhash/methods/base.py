@@ -6,6 +6,16 @@ return packed :class:`~cmhash.codes.Codes`; learned state lives in attributes en
 ``get_params`` / ``set_params`` / ``clone`` make a bit-length sweep
 ``clone(m).set_params(bits=b)``.  ``save(path)`` writes one ``.npz`` holding the parameters and
 the learned arrays; ``load_method(path)`` restores it.
+
+Randomness.  ``random_state`` is an integer seed in [0, 2³²) or None, with one meaning for every
+method (scikit-learn's): the same integer gives the same codes (on CPU; GPU kernels may differ
+in the last bits), and None draws a fresh seed from the operating system, so two fits differ.
+Either way ``fit`` records the seed it used in ``random_state_``;
+``clone(m).set_params(random_state=m.random_state_)`` repeats a fit made with None.  ``fit``
+draws only from generators of its own made from that seed (``np.random.default_rng``, a
+``torch.Generator`` for batch order; network initialisation and dropout run on torch's global
+generators inside :func:`~cmhash.training.seeding.seeded_rng`, which restores them afterwards),
+so the caller's Python, NumPy and torch generators are the same after ``fit`` as before.
 """
 
 from __future__ import annotations
@@ -23,6 +33,16 @@ from cmhash.codes import Codes
 from cmhash.errors import InputError, NotFittedError
 from cmhash.utils.atomic import write_atomic
 from cmhash.utils.validation import check_bits, check_features, check_labels
+
+SEED_LIMIT = 2**32
+
+
+def resolve_seed(random_state: int | None) -> int:
+    """The seed of one fit: ``random_state``, or for None a fresh one drawn from the operating
+    system's entropy (see the module docstring)."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    return int(random_state)
 
 
 @dataclass
@@ -96,6 +116,11 @@ class HashingMethod:
     def _validate_params(self) -> None:
         """Checked at ``fit``; subclasses extend it for their own hyper-parameters."""
         check_bits(self.bits)
+        seed = self.random_state
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
+                                 or not 0 <= seed < SEED_LIMIT):
+            raise InputError(f"{self.name}: random_state must be None or an integer in "
+                             f"[0, 2**32), got {seed!r}")
 
     # -- learning and encoding --------------------------------------------------------------
     def fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None = None,
@@ -120,6 +145,7 @@ class HashingMethod:
             if len(empty):
                 raise InputError(f"method {self.name!r}: training label row {empty[0]} is all "
                                  f"zeros ({len(empty)} such rows)")
+        self.random_state_ = resolve_seed(self.random_state)
         self._fit(image, text, labels, context or FitContext())
         self.is_fitted_ = True
         return self
@@ -158,7 +184,8 @@ class HashingMethod:
     def save(self, path: str | Path) -> Path:
         """Write parameters and learned arrays to one ``.npz`` file, atomically."""
         self._check_save(path)
-        header = json.dumps({"method": self.name, "params": self.get_params()})
+        header = json.dumps({"method": self.name, "params": self.get_params(),
+                             "random_state_": self.random_state_})
         arrays = {name: getattr(self, name) for name in self.learned_arrays}
 
         def write(tmp: Path) -> None:
