@@ -28,9 +28,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from token_parts import hash_statistics  # noqa: E402
 from token_projection import hash_parts  # noqa: E402
 
+from cmhash.bundle import load_model  # noqa: E402
 from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
 from cmhash.encoders import token_features  # noqa: E402
-from cmhash.methods import load_method  # noqa: E402
 from cmhash.metrics import mean_average_precision  # noqa: E402
 from cmhash.pipeline import RunConfig, run  # noqa: E402
 
@@ -95,7 +95,7 @@ def main() -> None:
             run(config, folder, args.data_root, log=lambda _: None)
             report = json.loads((Path(folder) / f"report_{args.bits}.json").read_text())
             log = (Path(folder) / f"train_{args.bits}" / "train_log.jsonl").read_text().splitlines()
-            method = load_method(Path(folder) / f"model_{args.bits}.pt")
+            method = load_model(Path(folder) / f"model_{args.bits}").hashing_method
         curve = ", ".join(f"{r['validation']['i2t_map']:.3f}/{r['validation']['t2i_map']:.3f}"
                           for r in map(json.loads, log))
         queries = {m: hash_parts(method, x, validation_rows, m) for m, x in features.items()}

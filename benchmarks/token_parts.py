@@ -1,8 +1,8 @@
 """What a trained MITH model's code is made of: its global and local hashes, separately.
 
-    python benchmarks/token_parts.py MODEL_FILE [--dataset mirflickr-images] [--protocol mirflickr]
+    python benchmarks/token_parts.py MODEL [--dataset mirflickr-images] [--protocol mirflickr]
 
-MODEL_FILE is a MITH model saved by `cmhash run` (``model_<bits>.pt``) on token features
+MODEL is a MITH model bundle written by `cmhash run` (``model_<bits>/``) on token features
 (EfficientNet-Lite0 tokens, MiniLM tokens).  Its queries are the 1,000 validation pairs that
 `cmhash run` holds out of the training pairs (seed 0) and its database the first 3,000 of the
 other training pairs — the model's own validation, test queries unused.  It prints `map` for the
@@ -27,9 +27,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from token_projection import hash_parts  # noqa: E402
 
+from cmhash.bundle import load_model  # noqa: E402
 from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
 from cmhash.encoders import token_features  # noqa: E402
-from cmhash.methods import load_method  # noqa: E402
 from cmhash.methods.mith import MITH  # noqa: E402
 from cmhash.metrics import mean_average_precision  # noqa: E402
 from cmhash.nn.transformer import localized_token_aggregation  # noqa: E402
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="mirflickr-images")
     parser.add_argument("--protocol", default="mirflickr")
     args = parser.parse_args()
-    method = load_method(args.model)
+    method = load_model(args.model).hashing_method
     if not isinstance(method, MITH):
         sys.exit(f"token_parts: {args.model} is a {method.name} model, not mith")
     dataset = load_dataset(args.dataset, args.data_root)

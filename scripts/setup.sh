@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create .venv beside the checkout and install cmhash with its test tools.
+# Create .venv beside the checkout and install cmhash with every extra and its test tools ([dev]).
 # PyTorch is pinned first: on these machines 2.13.0 is the CPU build that lies on disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,12 +1,16 @@
-"""Helpers the tests share: small datasets written from the real data."""
+"""Helpers the tests share: small datasets written from the real data or generated."""
 
 from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import torch
+from PIL import Image
 
 from cmhash.data import load_dataset
 
@@ -39,6 +43,24 @@ def write_triplet(path: Path, zero_label_rows: slice | None = None) -> Path:
     scipy.io.savemat(path, {f"{key}_{part}": array[rows] for part, rows in parts.items()
                             for key, array in (("I", image), ("T", text), ("L", labels))})
     return path
+
+
+def token_pairs(n: int = 90):
+    """``n`` synthetic pairs of 3 classes as token features: 6 image tokens of width 16 and 5
+    text tokens of width 8 around class centres (every other text's last 2 tokens masked)."""
+    from cmhash.encoders import TokenFeatures
+
+    rng = np.random.default_rng(0)
+    classes = rng.integers(0, 3, n)
+    labels = np.eye(3, dtype=np.uint8)[classes]
+    centres = rng.normal(size=(3, 6, 16))
+    image_tokens = (centres[classes] + rng.normal(size=(n, 6, 16))).astype(np.float16)
+    text_tokens = (centres[classes][:, :5, :8] + rng.normal(size=(n, 5, 8))).astype(np.float16)
+    text_mask = np.ones((n, 5), bool)
+    text_mask[::2, 3:] = False
+    image = TokenFeatures(image_tokens.mean(axis=1), image_tokens)
+    text = TokenFeatures(text_tokens.mean(axis=1), text_tokens, text_mask)
+    return image, text, labels
 
 
 def make_image_folder(target: Path, data_root: Path, n: int) -> Path:
@@ -87,3 +109,43 @@ def make_tiny_clip(folder: Path):
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder, model, tokenizer
+
+
+#: per class: (colour, caption words)
+CLASSES = {"sunset": ((220, 90, 30), "red orange sunset sky evening"),
+           "forest": ((30, 160, 40), "green tree forest leaves"),
+           "sea": ((20, 60, 200), "blue sea water waves")}
+
+
+def make_folder_dataset(folder: Path, n: int = 18) -> Path:
+    """``n`` pairs of three classes as a ``folder:`` dataset (``pairs.csv``): a 40 × 40 PNG of
+    the class colour with noise and a random bright square, a caption of three of the class's
+    words and one shared word, the class as label."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True)
+    names = list(CLASSES)
+    with (folder / "pairs.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["image", "text", "labels"])
+        for i in range(n):
+            label = names[i % len(names)]
+            colour, words = CLASSES[label]
+            pixels = np.clip(rng.normal(colour, 40, size=(40, 40, 3)), 0, 255).astype(np.uint8)
+            top, left = rng.integers(0, 30, 2)
+            pixels[top:top + 10, left:left + 10] = 255
+            Image.fromarray(pixels).save(folder / f"{i:02d}.png")
+            caption = " ".join([*rng.choice(words.split(), 3, replace=False), "photo"])
+            writer.writerow([f"{i:02d}.png", caption, label])
+    return folder
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Networks as small as the tests' run faster on one thread than on several that wait for
+    each other (several times faster on a busy 2-core machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -56,7 +56,9 @@ def test_field_values_are_checked_and_documented_values_pass():
     config = make_run_config({**base, "validation_size": 0, "split_seed": 3, "bits": [8, 64],
                               "metrics": ["map", "map_calc_k@100"], "directions": ["i2i"]})
     assert config.validation_size == 0  # no validation split: the last epoch is kept
-    for key, value, message in [("seed", "zero", "'seed' must be an integer ≥ 0, got 'zero'"),
+    for key, value, message in [("seed", "zero", r"'seed' must be an integer in \[0, 4294967296\), "
+                                                  "got 'zero'"),
+                                ("seed", 2**32, r"'seed' must be an integer in \[0, 4294967296\)"),
                                 ("resume", "yes", "'resume' must be true or false"),
                                 ("metrics", ["mAP"], "'metrics': unknown metric 'mAP'"),
                                 ("params", {"random_state": 1},

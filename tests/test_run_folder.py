@@ -1,6 +1,7 @@
 """A run folder belongs to one run: reruns, resumes, replacements and refusals."""
 
 import json
+import shutil
 
 import pytest
 
@@ -64,6 +65,22 @@ def test_a_resume_keeps_finished_code_lengths(tmp_path, dataset):
     assert (out / "report_16.json").is_file()
     summary = json.loads((out / "summary.json").read_text())
     assert [row["bits"] for row in summary["rows"]] == [8, 16]
+
+
+def test_a_code_length_is_finished_with_its_model_bundle_and_a_resume_clears_killed_writes(
+        tmp_path, dataset):
+    out = tmp_path / "run"
+    assert _run(dataset, out, "--bits", "8", "16", method=RIDGE) == 0
+    assert (out / "model_8" / "model.json").is_file() and (out / "model_16").is_dir()
+    report = (out / "report_8.json").stat().st_mtime_ns
+    shutil.rmtree(out / "model_16")  # a report without its bundle is not a finished code length
+    (out / ".tmp-model_16.x1").mkdir()  # what a killed bundle write leaves
+    (out / ".old-model_8.x2").mkdir()
+    (out / ".tmp-codes_16.npz.x3").write_text("half")
+    assert _run(dataset, out, "--bits", "8", "16", "--resume", method=RIDGE) == 0
+    assert (out / "report_8.json").stat().st_mtime_ns == report  # not trained again
+    assert (out / "model_16" / "model.json").is_file()
+    assert not list(out.glob(".*"))
 
 
 def test_another_run_is_refused_then_replaced_with_overwrite(tmp_path, dataset, capsys):

@@ -3,15 +3,25 @@
 A run folder holds ``config.json`` (everything needed to repeat the run: method, parameters,
 dataset, protocol, seeds, split sizes, cmhash version), and per code length ``codes_<bits>.npz``
 (query and database codes with labels), ``report_<bits>.json`` (metrics and curves),
-``pr_<bits>.png`` and ``p_at_k_<bits>.png``, the trained model ``model_<bits>.npz|.pt``, for deep
-methods ``train_<bits>/`` (checkpoints and the per-epoch log), then ``summary.json`` with one row
-per code length (its ``report_<bits>.json`` is written last: a finished code length).  Every file
-is written atomically, and the folder belongs to one run (:mod:`cmhash.run_folder`).  Training
-checkpoints are removed once a code length is finished, unless ``keep_checkpoints``.
+``pr_<bits>.png`` and ``p_at_k_<bits>.png``, the trained model as a bundle ``model_<bits>/``, for
+deep methods ``train_<bits>/`` (checkpoints and the per-epoch log), then ``summary.json`` with
+one row per code length (its ``report_<bits>.json`` is written last: a finished code length).
+Every file and bundle is written atomically, and the folder belongs to one run
+(:mod:`cmhash.run_folder`).  Training checkpoints are removed once a code length is finished,
+unless ``keep_checkpoints``.
 
 Everything that can be checked is checked before work starts: the configuration's fields, the
-method's parameters at every code length, the protocol, the encoder names and the run folder
-before any data is read; split sizes, labels and features before anything is written.
+method's parameters at every code length, the protocol, the encoder names, the optional
+dependencies (matplotlib for the plots, torch and safetensors for the bundles) and the run folder
+before any data is read; split sizes, labels, features and the bundles' input descriptions before
+anything is written.
+
+A bundle (:mod:`cmhash.bundle`) is the model on its own: weights, parameters (never the device),
+the encoders of its features with their fingerprints, the BoW vocabulary, label names and a
+fingerprint of the training pairs.  ``cmhash.load_model("RUN/model_64")`` loads it on any
+machine (on the CPU unless told otherwise) and encodes raw texts and images without the
+dataset; their features are computed as the feature cache computes them, so the run's own
+items get the codes the run gave them.
 
 Deep methods select their epoch on a validation split carved from the training pairs
 (``validation_size`` pairs, by default 10 % of them, at most 2,000); the test queries are only
@@ -54,11 +64,12 @@ from cmhash.metrics import (
     evaluate_code_set,
     plot_pr_curve,
     plot_precision_at_k,
+    require_matplotlib,
 )
 from cmhash.run_config import RunConfig, check_run_config
 from cmhash.run_folder import RunFolder, claim_run_folder
-from cmhash.training import remove_checkpoints
 from cmhash.utils.atomic import write_json
+from cmhash.utils.lazy import import_module
 from cmhash.version import __version__
 
 
@@ -147,6 +158,8 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     ``out_dir/summary.json``).  ``overwrite`` replaces another run found in ``out_dir``;
     ``keep_checkpoints`` keeps the training checkpoints of finished code lengths."""
     probe = _checked_method(config)
+    require_matplotlib()  # the plots come last: a missing extra fails before the work
+    import_module("cmhash.bundle", "cmhash run")  # torch and safetensors: checked likewise
     folder = claim_run_folder(out_dir, config, overwrite)
     with folder.removed_on_mistake():
         return _run(config, probe, folder, data_root, log, keep_checkpoints)
@@ -154,6 +167,11 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
 
 def _run(config: RunConfig, probe: HashingMethod, folder: RunFolder,
          data_root: str | Path | None, log: Any, keep_checkpoints: bool) -> dict[str, Any]:
+    # the bundle writer and the training loop need torch: imported with the first run, not with
+    # the CLI (run checked that they can be)
+    from cmhash.bundle import describe_input, save_model, training_record
+    from cmhash.training import remove_checkpoints
+
     out_dir = folder.path
     dataset = load_dataset(config.dataset, data_root)
     split = make_split(dataset, config.protocol, config.split_seed)
@@ -166,6 +184,10 @@ def _run(config: RunConfig, probe: HashingMethod, folder: RunFolder,
                                  if n_validation else (split.train, split.train[:0]))
     _check_labels(probe, labels, split, fit_rows)
     word_vectors, word_vector_source = _word_vectors(dataset, config.text_feature, probe)
+    bundle_inputs = {modality: describe_input(dataset, modality, feature, probe.input_kind)
+                     for modality, feature in (("image", config.image_feature),
+                                               ("text", config.text_feature))}
+    training = training_record(dataset, config.dataset, split, fit_rows)
     label_text = None
     if probe.uses_label_text:
         label_text = (np.asarray(dataset.label_texts()) if probe.input_kind == "raw" else
@@ -197,7 +219,8 @@ def _run(config: RunConfig, probe: HashingMethod, folder: RunFolder,
         history = getattr(method, "history_", None)
         train_seconds = sum(r["seconds"] for r in history) if history \
             else time.perf_counter() - started
-        method.save(out_dir / f"model_{bits}{method.file_suffix}")
+        save_model(folder.model_path(bits), method, inputs=bundle_inputs,
+                   label_names=dataset.label_names, training=training)
         database_image, database_text = method.database_codes(image[split.database],
                                                                text[split.database])
         code_set = CodeSet(

@@ -28,7 +28,15 @@ from typing import Any
 
 from cmhash.errors import InputError, MissingFileError
 from cmhash.metrics import DEFAULT_METRICS, DIRECTIONS, check_metric_names
-from cmhash.utils.validation import CodeLength, Constraint, Interval, ListOf, Options, check_value
+from cmhash.utils.validation import (
+    SEED_RANGE,
+    CodeLength,
+    Constraint,
+    Interval,
+    ListOf,
+    Options,
+    check_value,
+)
 
 REQUIRED = ("method", "dataset", "protocol")
 
@@ -58,7 +66,7 @@ FIELD_CONSTRAINTS: dict[str, list[Constraint | type | None]] = {
     "method": [str], "dataset": [str], "protocol": [str],
     "bits": [ListOf(CodeLength(8), distinct=True)],
     "params": [dict],
-    "seed": [Interval(int, 0)],
+    "seed": [SEED_RANGE],
     "split_seed": [Interval(int, 0), None],
     "image_feature": [str, None], "text_feature": [str, None], "cache_dir": [str, None],
     "validation_size": [Interval(int, 0), None],  # 0: no validation, the last epoch kept

@@ -17,6 +17,11 @@ holds files but no ``config.json``,    refused (not a cmhash run folder: nothing
 or is a file, or cannot be written     removed, whatever the options)
 =====================================  =========================================================
 
+A code length is finished when its model bundle ``model_<bits>/`` and, written after it, its
+``report_<bits>.json`` are both there; a resume keeps those and trains the others again.  Every
+file and bundle is written atomically, so a killed run leaves at most the ``.tmp-*`` (or, for a
+bundle being replaced, ``.old-*``) entries of the write it was doing; a resume removes them.
+
 "The same run" compares every field of :class:`~cmhash.run_config.RunConfig` except
 ``resume``, ``cache_dir`` (where features are kept) and a deep method's ``device`` (a run may
 continue on another device).  Nothing is removed or written until :meth:`RunFolder.start`,
@@ -96,8 +101,10 @@ class RunFolder:
 
     def start(self, record: dict[str, Any]) -> None:
         """Make the folder ready and write ``record`` as its ``config.json`` (on resume the
-        recorded configuration stays)."""
-        if not self.resume:
+        recorded configuration stays, and what interrupted writes left is removed)."""
+        if self.resume:
+            self._remove_interrupted_writes()
+        else:
             if self.replace:
                 shutil.rmtree(self.path)
             self.created = not self.path.exists()
@@ -105,15 +112,31 @@ class RunFolder:
             write_json(self.path / CONFIG_FILE, record)
         self.started = True
 
+    def model_path(self, bits: int) -> Path:
+        """Where the model bundle of a code length goes (a folder, written before the report)."""
+        return self.path / f"model_{bits}"
+
     def report_path(self, bits: int) -> Path:
-        """Where the report of a code length goes; it is written last, so its presence says
-        that the code length is finished."""
+        """Where the report of a code length goes; it is written last, so its presence (with
+        the model bundle's) says that the code length is finished."""
         return self.path / f"report_{bits}.json"
 
     def finished_report(self, bits: int) -> dict[str, Any] | None:
         """On resume, the report of a code length finished before; else None."""
         report = self.report_path(bits)
-        return json.loads(report.read_text()) if self.resume and report.is_file() else None
+        if not (self.resume and report.is_file() and self.model_path(bits).is_dir()):
+            return None
+        return json.loads(report.read_text())
+
+    def _remove_interrupted_writes(self) -> None:
+        """Remove the temporary files and folders of atomic writes that a killed run left
+        (:mod:`cmhash.utils.atomic`), in the folder and in its training folders."""
+        for pattern in (".tmp-*", ".old-*", "*/.tmp-*"):
+            for leftover in self.path.glob(pattern):
+                if leftover.is_dir():
+                    shutil.rmtree(leftover)
+                else:
+                    leftover.unlink()
 
     @contextmanager
     def removed_on_mistake(self) -> Iterator[RunFolder]:

@@ -163,7 +163,9 @@ CASES = {
     "run: --device for a shallow method": ([*RUN, "--device", "cpu"], "no parameter 'device'"),
     "run: unknown metric": ([*RUN, "--metrics", "map", "precision"],
                             "unknown metric 'precision'"),
-    "run: negative seed": ([*RUN, "--seed", "-1"], "'seed' must be an integer ≥ 0, got -1"),
+    "run: negative seed": ([*RUN, "--seed", "-1"],
+                           "'seed' must be an integer in [0, 4294967296), got -1"),
+    "run: seed 2**32": ([*RUN, "--seed", "4294967296"], "'seed' must be an integer in [0, "),
     "run: negative split seed": ([*RUN, "--split-seed", "-1"], "'split_seed' must be"),
     "run: negative validation size": ([*DEEP, "--validation-size", "-1"],
                                       "'validation_size' must be an integer ≥ 0 or None"),
@@ -221,7 +223,8 @@ CASES = {
     "config: TOML syntax": ([*CONFIG, "{d}/syntax.toml"], "not a valid TOML file"),
     "config: not UTF-8": ([*CONFIG, "{d}/latin1.toml"], "not a valid TOML file"),
     "config: seed = \"zero\"": ([*CONFIG, "{d}/seed.toml"],
-                                "seed.toml: 'seed' must be an integer ≥ 0, got 'zero'"),
+                                "seed.toml: 'seed' must be an integer in [0, 4294967296), "
+                                "got 'zero'"),
     "config: validation_size = \"10\"": ([*CONFIG, "{d}/validation.toml"],
                                          "'validation_size' must be an integer ≥ 0 or None, "
                                          "got '10'"),

@@ -101,7 +101,7 @@ def test_deep_method_run_records_validation_and_resumes(tmp_path, data_root, cap
     assert report["selected_epoch"]["phase"] == "students"
     log = (out / "train_16" / "train_log.jsonl").read_text().splitlines()
     assert [json.loads(line)["phase"] for line in log] == ["teacher", "students", "students"]
-    assert (out / "model_16.pt").is_file()
+    assert (out / "model_16" / "model.json").is_file()
     codes = (out / "codes_16.npz").read_bytes()
     assert main([*argv, "--resume"]) == 0  # everything is done: the same result again
     assert (out / "codes_16.npz").read_bytes() == codes

@@ -95,3 +95,17 @@ def test_crop_resizes_the_shorter_side_and_cuts_the_centre(tmp_path):
     Image.fromarray(square).save(tmp_path / "square.png")
     np.testing.assert_array_equal(read_image(tmp_path / "square.png", 8, crop=True),
                                   read_image(tmp_path / "square.png", 8))
+
+
+def test_pixels_given_as_an_array_are_prepared_as_the_decoded_file(tmp_path):
+    rng = np.random.default_rng(0)
+    colour = rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    Image.fromarray(colour).save(tmp_path / "colour.png")
+    np.testing.assert_array_equal(read_image(colour, 64), read_image(tmp_path / "colour.png", 64))
+    np.testing.assert_array_equal(read_image(colour, 16, crop=True),
+                                  read_image(tmp_path / "colour.png", 16, crop=True))
+    grey = colour[:, :, 0]
+    np.testing.assert_array_equal(read_image(grey, 8), read_image(np.stack([grey] * 3, 2), 8))
+    for bad in (colour.astype(np.float32), colour[:, :, :2], colour[None]):
+        with pytest.raises(ImageReadError, match="an image array must be uint8 of shape"):
+            read_image(bad, 8)

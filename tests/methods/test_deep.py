@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from cmhash.errors import InputError
-from cmhash.methods import FitContext, create_method
+from cmhash.methods import FitContext, create_method, load_method
 from cmhash.methods.dadh import DADH
 from cmhash.methods.hmah import HMAH
 from cmhash.training import load_checkpoint
@@ -156,3 +156,14 @@ def test_checkpoint_of_another_method_or_length_is_refused(tmp_path, pairs):
     with pytest.raises(InputError, match="expected hmah at 16"):
         HMAH(bits=16, teacher_epochs=1, student_epochs=1).fit(
             image, text, labels, FitContext(workdir=tmp_path, resume=True))
+
+
+def test_a_model_file_that_records_cuda_loads_on_the_cpu(tmp_path, pairs):
+    image, text, labels = pairs
+    dadh = create_method("dadh", bits=16, hidden=32, epochs=1, batch_size=50).fit(
+        image, text, labels)
+    path = dadh.set_params(device="cuda").save(tmp_path / "dadh.pt")  # as trained on a GPU
+    restored = load_method(path)
+    assert restored.device == "cpu"
+    np.testing.assert_array_equal(restored.encode_image(image).packed,
+                                  dadh.set_params(device="cpu").encode_image(image).packed)

@@ -1,13 +1,17 @@
 """Every registered method through the estimator contract, and the baselines' own maths."""
 
+import random
+
 import numpy as np
 import pytest
+import torch
 
 from cmhash.errors import InputError, NotFittedError
-from cmhash.methods import METHODS, clone, create_method, list_methods, load_method
+from cmhash.methods import METHODS, FitContext, clone, create_method, list_methods, load_method
 from cmhash.methods.cca_itq import itq_rotation
 from cmhash.methods.ridge_hash import label_codes
 from cmhash.metrics import mean_average_precision
+from tests.helpers import token_pairs
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +44,37 @@ QUICK = {
 
 
 GLOBAL_INPUT = [m for m in list_methods() if METHODS[m].input_kind == "global"]
+#: the token methods' quick settings, one step (their own tests: tests/methods/test_mith.py)
+TOKEN_QUICK = {"mith": {"epochs": 1, "batch_size": 40}, "math": {"epochs": 1, "batch_size": 40}}
+#: methods whose quick fit still takes seconds on a loaded 2-core machine
+SLOW = {"hmah", "mith", "math"}
 
 
-def test_every_feature_method_has_quick_settings():
-    assert set(QUICK) == set(GLOBAL_INPUT)  # token methods: tests/methods/test_mith.py
+def _marked(names):
+    return [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in names]
+
+
+def test_every_method_has_quick_settings():
+    assert set(QUICK) == set(GLOBAL_INPUT)
+    assert set(QUICK) | set(TOKEN_QUICK) == set(list_methods())
+
+
+@pytest.fixture(scope="module")
+def tokens():
+    return token_pairs(60)
+
+
+def _quick_fit(name, toy, tokens, random_state):
+    """``name`` fitted in seconds on inputs of its kind; and query inputs to encode."""
+    method = create_method(name, bits=16, random_state=random_state,
+                           **QUICK.get(name, TOKEN_QUICK.get(name)))
+    if name in QUICK:
+        image, text, labels = toy
+        return method.fit(image[:160], text[:160], labels[:160]), image[160:]
+    image, text, labels = tokens
+    rows = np.arange(40)
+    context = FitContext(label_text=text[rows]) if method.uses_label_text else None
+    return method.fit(image[rows], text[rows], labels[rows], context), image[np.arange(40, 60)]
 
 
 @pytest.mark.parametrize("name", GLOBAL_INPUT)
@@ -60,6 +91,7 @@ def test_contract(name, toy, tmp_path):
     np.testing.assert_array_equal(again.encode_image(image[160:]).packed, codes.packed)
     restored = load_method(method.save(tmp_path / f"m{method.file_suffix}"))
     np.testing.assert_array_equal(restored.encode_image(image[160:]).packed, codes.packed)
+    assert restored.random_state_ == method.random_state_ == 3
     assert clone(method).set_params(bits=32).get_params()["bits"] == 32
 
 
@@ -92,6 +124,10 @@ def test_parameter_errors(toy):
         create_method("dcmh")
     with pytest.raises(InputError, match="multiple of 8"):
         create_method("cca_itq", bits=20).fit(image, text)
+    for seed in (-1, 2**32, 1.5, True):
+        with pytest.raises(InputError, match=r"parameter 'random_state' must be an integer in "
+                                             r"\[0, 4294967296\) or None, got"):
+            create_method("cca_itq", bits=16, random_state=seed).fit(image, text)
     with pytest.raises(InputError, match="columns"):
         _fit("cca_itq", toy, n_anchors=100).encode_image(text)
 
@@ -113,7 +149,8 @@ def test_every_parameter_has_a_constraint_its_default_meets(name):
     ("hmah", {"dropout": 1.0}, "'dropout' must be a number in [0, 1)"),
     ("mith", {"precision": "fp8"}, "'precision' must be one of 'float32', 'bfloat16'"),
     ("agah", {"device": "gpu"}, "'device' must be 'cpu' or an accelerator this machine has"),
-    ("random", {"random_state": -1}, "'random_state' must be an integer ≥ 0 or None"),
+    ("random", {"random_state": -1},
+     "'random_state' must be an integer in [0, 4294967296) or None"),
 ])
 def test_parameters_outside_their_table_are_refused_before_fitting(name, params, message):
     method = create_method(name, bits=16, **params)  # storing is not checking (sklearn)
@@ -141,3 +178,39 @@ def test_label_codes_give_equal_label_sets_equal_codes(rng):
     np.testing.assert_array_equal(codes[0], codes[1])
     np.testing.assert_array_equal(codes[0], codes[3])  # normalised: scale does not matter
     assert (codes[0] != codes[2]).sum() > 8
+
+
+def _seed_global_generators(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _next_global_draws():
+    """The next number from Python's, NumPy's and torch's global generators."""
+    return random.random(), np.random.random(), torch.rand(1).item()
+
+
+@pytest.mark.parametrize("name", _marked(list_methods()))
+def test_fit_draws_only_from_generators_of_its_own(name, toy, tokens):
+    """The caller's global generators are as they were after ``fit``, and do not change it."""
+    _seed_global_generators(7)
+    expected = _next_global_draws()
+    _seed_global_generators(7)
+    method, queries = _quick_fit(name, toy, tokens, random_state=3)
+    assert _next_global_draws() == expected
+    _seed_global_generators(8)
+    again, _ = _quick_fit(name, toy, tokens, random_state=3)
+    np.testing.assert_array_equal(again.encode_image(queries).packed,
+                                  method.encode_image(queries).packed)
+
+
+@pytest.mark.parametrize("name", _marked(["cca_itq", "random", "dadh", "mith"]))
+def test_no_seed_draws_a_fresh_one_and_records_it(name, toy, tokens):
+    first, queries = _quick_fit(name, toy, tokens, random_state=None)
+    second, _ = _quick_fit(name, toy, tokens, random_state=None)
+    assert first.random_state_ != second.random_state_  # equal with probability 2**-32
+    assert (first.encode_image(queries).packed != second.encode_image(queries).packed).any()
+    repeated, _ = _quick_fit(name, toy, tokens, random_state=first.random_state_)
+    np.testing.assert_array_equal(repeated.encode_image(queries).packed,
+                                  first.encode_image(queries).packed)

@@ -16,6 +16,7 @@ from cmhash.nn.transformer import (
     localized_token_aggregation,
     sinusoidal_positions,
 )
+from tests.helpers import token_pairs
 
 
 def test_lta_against_a_loop():
@@ -78,17 +79,7 @@ def test_positions_and_text_mask():
 
 @pytest.fixture(scope="module")
 def tokens():
-    rng = np.random.default_rng(0)
-    classes = rng.integers(0, 3, 90)
-    labels = np.eye(3, dtype=np.uint8)[classes]
-    centres = rng.normal(size=(3, 6, 16))
-    image_tokens = (centres[classes] + rng.normal(size=(90, 6, 16))).astype(np.float16)
-    text_tokens = (centres[classes][:, :5, :8] + rng.normal(size=(90, 5, 8))).astype(np.float16)
-    text_mask = np.ones((90, 5), bool)
-    text_mask[::2, 3:] = False
-    image = TokenFeatures(image_tokens.mean(axis=1), image_tokens)
-    text = TokenFeatures(text_tokens.mean(axis=1), text_tokens, text_mask)
-    return image, text, labels
+    return token_pairs()
 
 
 def test_frozen_projection_normalises_each_token_before_the_linear_map():

@@ -1,4 +1,4 @@
-"""Atomic writes: whole files only, with the mode an ordinary write would give."""
+"""Atomic writes: whole files and folders only, with the mode an ordinary write would give."""
 
 import json
 import math
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from cmhash.utils.atomic import write_atomic, write_json
+from cmhash.utils.atomic import atomic_folder, write_atomic, write_json
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
@@ -19,6 +19,20 @@ def test_files_get_the_users_umask_not_0600(tmp_path, umask):
     finally:
         os.umask(previous)
     assert path.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_folders_get_the_users_umask_not_0700(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        with atomic_folder(tmp_path / "model") as tmp:
+            (tmp / "weights").write_text("x")
+        (tmp_path / "plain").mkdir()
+    finally:
+        os.umask(previous)
+    mode = (tmp_path / "model").stat().st_mode & 0o777
+    assert mode == (tmp_path / "plain").stat().st_mode & 0o777 == 0o777 & ~umask
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "plain"]
 
 
 def test_json_is_strict_and_a_failed_write_leaves_nothing(tmp_path):

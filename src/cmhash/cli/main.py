@@ -17,13 +17,7 @@ from typing import Any, NoReturn
 
 from cmhash.codes import load_code_set
 from cmhash.data import dataset_info, list_datasets, list_protocols, load_dataset
-from cmhash.encoders import (
-    FeatureCache,
-    create_encoder,
-    default_cache_dir,
-    encoder_class,
-    list_encoders,
-)
+from cmhash.encoders import create_encoder, encoder_class, feature_cache, list_encoders
 from cmhash.errors import InputError
 from cmhash.methods import list_methods
 from cmhash.metrics import (
@@ -34,6 +28,7 @@ from cmhash.metrics import (
     evaluate_code_set,
     plot_pr_curve,
     plot_precision_at_k,
+    require_matplotlib,
 )
 from cmhash.pipeline import run
 from cmhash.run_config import load_run_config, make_run_config
@@ -92,6 +87,7 @@ def _data_info(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     check_metric_names(args.metrics)
+    require_matplotlib()  # the plots come last: a missing extra fails before the work
     out = Path(args.out) if args.out else Path(args.codes).with_suffix("")
     if out.exists() and not out.is_dir():
         raise InputError(f"output folder {out} exists and is not a folder")
@@ -119,7 +115,7 @@ def _encode(args: argparse.Namespace) -> int:
         if spec:
             encoder_class(spec, modality)
     dataset = load_dataset(args.dataset, args.data_root)
-    cache = FeatureCache(args.cache_dir or default_cache_dir())
+    cache = feature_cache(args.cache_dir)
     for spec, modality in ((args.image_encoder, "image"), (args.text_encoder, "text")):
         if not spec:
             continue
@@ -284,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
         args = build_parser().parse_args(argv)
-        set_threads(getattr(args, "threads", None))
+        if "threads" in args:  # the commands that compute
+            set_threads(args.threads)
         return args.handler(args)
     except InputError as e:
         message = str(e)

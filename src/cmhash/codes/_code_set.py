@@ -3,7 +3,8 @@
 Keys (the names used by the DCMH / DADH / MITH line of code): ``q_img``, ``q_txt``, ``r_img``,
 ``r_txt`` (query / retrieval codes per modality) and ``q_l``, ``r_l`` (multi-hot labels).
 Codes may be stored as ±1 (a 0 from ``sign(0)`` counts as +1), as {0, 1} bits, or packed LSB
-first as uint8 with a scalar ``bits`` key beside them.  Files are ``.npz`` or ``.mat``.
+first as uint8 with a scalar ``bits`` key beside them.  Files are ``.npz`` or ``.mat``
+(SciPy's and h5py's readers are imported for ``.mat`` files only, so codes import light).
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 
 from cmhash.codes._codes import Codes
 from cmhash.errors import InputError
 from cmhash.utils.atomic import write_atomic
-from cmhash.utils.matfile import MatFile
 from cmhash.utils.validation import check_bits, check_file, check_labels, read_npz
 
 CODE_KEYS = ("q_img", "q_txt", "r_img", "r_txt")
@@ -79,6 +78,8 @@ def load_code_set(path: str | Path) -> CodeSet:
         arrays = read_npz(path, "codes file")
         keys = list(arrays)
     elif path.suffix == ".mat":
+        from cmhash.utils.matfile import MatFile
+
         mat = MatFile(path)
         keys = mat.keys
         arrays = {k: mat.array(k) for k in keys}
@@ -120,6 +121,8 @@ def save_code_set(path: str | Path, code_set: CodeSet) -> Path:
             with tmp.open("wb") as f:
                 np.savez_compressed(f, **arrays)
     elif path.suffix == ".mat":
+        import scipy.io
+
         arrays |= {k: c.to_signs() for k, c in present.items()}
 
         def write(tmp: Path) -> None:

@@ -15,6 +15,9 @@ clip_image         image    CLIP projected class token + projected patch tokens
 clip_text          text     CLIP projected end-of-text token + all projected positions, masked
                             (``clip_text:path=…``)
 ================== ======== ===================================================================
+
+The encoders built on torch (and the feature cache) need the ``train`` extra; their modules are
+imported when first used, so ``import cmhash.encoders`` imports no torch.
 """
 
 from __future__ import annotations
@@ -22,28 +25,53 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cmhash.data import PairedDataset
 from cmhash.encoders.base import EncodedBatch, Encoder, TokenFeatures
 from cmhash.encoders.bow import BagOfWords, build_vocabulary
-from cmhash.encoders.cache import FeatureCache, Features
-from cmhash.encoders.clip import ClipImage, ClipText, ClipTokenModel, load_clip, openai_to_hf
-from cmhash.encoders.efficientnet import EfficientNetLite0
-from cmhash.encoders.minilm import MiniLM
 from cmhash.encoders.word_vectors import WordVectors, glove50_vectors
 from cmhash.errors import InputError
+from cmhash.utils.lazy import LazyRegistry, import_module, lazy_exports
 
-ENCODERS: dict[str, type[Encoder]] = {
-    e.name: e for e in (EfficientNetLite0, MiniLM, BagOfWords, ClipImage, ClipText)}
+if TYPE_CHECKING:
+    from cmhash.encoders.cache import FeatureCache, Features
+    from cmhash.encoders.clip import (
+        ClipImage,
+        ClipText,
+        ClipTokenModel,
+        load_clip,
+        openai_to_hf,
+    )
+    from cmhash.encoders.efficientnet import EfficientNetLite0
+    from cmhash.encoders.minilm import MiniLM
+
+#: registry name → class (each class's ``name``), imported on lookup
+ENCODERS: LazyRegistry = LazyRegistry("encoder", {
+    "efficientnet_lite0": "cmhash.encoders.efficientnet:EfficientNetLite0",
+    "minilm": "cmhash.encoders.minilm:MiniLM",
+    "bow": "cmhash.encoders.bow:BagOfWords",
+    "clip_image": "cmhash.encoders.clip:ClipImage",
+    "clip_text": "cmhash.encoders.clip:ClipText",
+})
+__getattr__, __dir__ = lazy_exports(__name__, {
+    **dict.fromkeys(["FeatureCache", "Features"], "cmhash.encoders.cache"),
+    **dict.fromkeys(["ClipImage", "ClipText", "ClipTokenModel", "load_clip", "openai_to_hf"],
+                    "cmhash.encoders.clip"),
+    "EfficientNetLite0": "cmhash.encoders.efficientnet",
+    "MiniLM": "cmhash.encoders.minilm",
+})
 BOW_VOCABULARY_SIZE = 2000
 
 
 def list_encoders(modality: str | None = None) -> list[str]:
-    """Encoder names, of one modality ("image" or "text") if given."""
-    return [name for name, e in ENCODERS.items() if modality in (None, e.modality)]
+    """Encoder names; of one modality ("image" or "text") if given, which imports the encoders'
+    modules to read their modality."""
+    if modality is None:
+        return list(ENCODERS)
+    return [name for name, e in ENCODERS.items() if e.modality == modality]
 
 
 def parse_encoder_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -74,11 +102,13 @@ def encoder_class(spec: str, modality: str | None = None) -> type[Encoder]:
 
 
 def create_encoder(spec: str, dataset: PairedDataset | None = None,
-                   modality: str | None = None) -> Encoder:
-    """An encoder from its spec, checked to encode ``modality`` if given; ``bow`` takes its
-    vocabulary from ``dataset``."""
+                   modality: str | None = None, options: dict[str, Any] | None = None) -> Encoder:
+    """An encoder from its spec, checked to encode ``modality`` if given; ``options`` are added
+    to the spec's (values that a spec string cannot hold, e.g. a stored vocabulary); ``bow``
+    without a vocabulary takes its vocabulary from ``dataset``."""
     encoder_class(spec, modality)
-    name, options = parse_encoder_spec(spec)
+    name, spec_options = parse_encoder_spec(spec)
+    options = {**spec_options, **(options or {})}
     if name == "bow" and "vocabulary" not in options:
         if dataset is None:
             raise InputError("encoder 'bow' needs a dataset to take its vocabulary from")
@@ -96,6 +126,19 @@ def default_cache_dir() -> Path:
                                Path.home() / ".cache" / "cmhash" / "features"))
 
 
+def is_stored_feature(dataset: PairedDataset, modality: str, name: str | None) -> bool:
+    """Whether the global feature ``name`` of ``modality`` is one stored in the dataset (None:
+    its only one, if it stores one) rather than an encoder spec."""
+    stored = dataset.image_features if modality == "image" else dataset.text_features
+    return name in stored or (name is None and bool(stored))
+
+
+def feature_cache(cache_dir: str | Path | None = None) -> FeatureCache:
+    """The feature cache in ``cache_dir`` (default: :func:`default_cache_dir`)."""
+    cache = import_module("cmhash.encoders.cache", "the feature cache")
+    return cache.FeatureCache(cache_dir or default_cache_dir())
+
+
 def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
                    cache_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A global feature matrix (float64) and its valid rows, for ``modality``.
@@ -103,18 +146,18 @@ def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
     ``name`` is a feature stored in the dataset (or None for its only one), or an encoder spec,
     whose features come from the cache (computed there if missing).
     """
-    stored = dataset.image_features if modality == "image" else dataset.text_features
-    if (name is None and stored) or name in stored:
+    if is_stored_feature(dataset, modality, name):
         matrix = dataset.image_feature(name) if modality == "image" else \
             dataset.text_feature(name)
         return matrix, np.ones(len(matrix), bool)
     if name is None or parse_encoder_spec(name)[0] not in ENCODERS:
+        stored = dataset.image_features if modality == "image" else dataset.text_features
         what = "no" if name is None else f"no {modality} feature {name!r} among its"
         raise InputError(f"dataset {dataset.name!r} has {what} stored {modality} features "
                          f"({', '.join(stored) or 'none'}); name one with --{modality}-feature, "
                          f"or an encoder: {', '.join(list_encoders(modality))}")
     encoder = create_encoder(name, dataset, modality)
-    features = FeatureCache(cache_dir or default_cache_dir()).encode(dataset, encoder)
+    features = feature_cache(cache_dir).encode(dataset, encoder)
     matrix = np.asarray(features.global_features, np.float64)
     matrix[~features.valid] = 0.0
     return matrix, features.valid
@@ -127,7 +170,7 @@ def token_features(dataset: PairedDataset, modality: str, spec: str,
     encoder = create_encoder(spec, dataset, modality)
     if encoder.token_shape is None:
         raise InputError(f"encoder {encoder.name!r} has no token features")
-    features = FeatureCache(cache_dir or default_cache_dir()).encode(dataset, encoder)
+    features = feature_cache(cache_dir).encode(dataset, encoder)
     return TokenFeatures(features.global_features, features.tokens, features.mask), \
         features.valid
 
@@ -160,8 +203,10 @@ __all__ = [
     "create_encoder",
     "default_cache_dir",
     "encoder_class",
+    "feature_cache",
     "feature_matrix",
     "glove50_vectors",
+    "is_stored_feature",
     "label_text_features",
     "list_encoders",
     "load_clip",

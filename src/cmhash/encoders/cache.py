@@ -9,6 +9,8 @@ Layout under the cache root::
         tokens.npy       (n, L, d_token) float16      (encoders with tokens)
         mask.npy         (n, L) bool                  (encoders whose tokens can be padding)
 
+(the arrays as :mod:`cmhash.encoders.stored` lays them out).
+
 The key is the content of what the encoder reads (:mod:`cmhash.encoders.item_digests`: the
 texts, or the image files' bytes), not names: an edited caption, a replaced photo or another
 collection under the same folder and file names gets its own features.  A new key reuses the
@@ -45,6 +47,7 @@ from tqdm import tqdm
 from cmhash.data import PairedDataset
 from cmhash.encoders.base import Encoder
 from cmhash.encoders.item_digests import content_key, item_digests
+from cmhash.encoders.stored import BATCH_SIZE, array_layout, store_batch
 from cmhash.errors import InputError
 from cmhash.utils.atomic import write_json
 
@@ -135,7 +138,7 @@ class FeatureCache:
         path = self.path_for(dataset, encoder)
         return Features.open(path) if (path / "meta.json").is_file() else None
 
-    def encode(self, dataset: PairedDataset, encoder: Encoder, batch_size: int = 64,
+    def encode(self, dataset: PairedDataset, encoder: Encoder, batch_size: int = BATCH_SIZE,
                num_workers: int = 1, skip_unreadable: bool = False,
                progress: bool = True) -> Features:
         """Cached features, computing (or resuming) whatever is missing."""
@@ -179,13 +182,8 @@ class FeatureCache:
                 for array in arrays.values():
                     array[row] = np.nan if array.dtype != bool else False
             if good:
-                encoded = encoder.encode_loaded(encoder.collate(
-                    [loaded for _, loaded, error in batch if error is None]))
-                arrays["global"][good] = encoded.global_features
-                if "tokens" in arrays:
-                    arrays["tokens"][good] = encoded.tokens
-                if "mask" in arrays:
-                    arrays["mask"][good] = encoded.mask
+                store_batch(arrays, good, encoder.encode_loaded(encoder.collate(
+                    [loaded for _, loaded, error in batch if error is None])))
             for array in arrays.values():
                 array.flush()
             done += len(batch)
@@ -268,13 +266,7 @@ class FeatureCache:
     @staticmethod
     def _open_arrays(partial: Path, plan: dict[str, Any], encoder: Encoder,
                      fresh: bool) -> dict[str, np.memmap]:
-        n = plan["n"]
-        shapes = {"global": ((n, encoder.global_dim), np.float16)}
-        if encoder.token_shape is not None:
-            shapes["tokens"] = ((n, *encoder.token_shape), np.float16)
-            if encoder.modality == "text":
-                shapes["mask"] = ((n, encoder.token_shape[0]), np.bool_)
         mode = "w+" if fresh else "r+"
         return {name: np.lib.format.open_memmap(partial / f"{name}.npy", mode=mode, dtype=dtype,
                                                 shape=shape if fresh else None)
-                for name, (shape, dtype) in shapes.items()}
+                for name, (shape, dtype) in array_layout(encoder, plan["n"]).items()}

@@ -1,27 +1,36 @@
-"""Hashing methods, registered by name.  See :mod:`cmhash.methods.base` for the contract."""
+"""Hashing methods, registered by name.  See :mod:`cmhash.methods.base` for the contract.
+
+A method's module is imported when the method is first looked up, so listing methods imports
+no torch; the deep methods need the ``train`` extra.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cmhash.errors import InputError
-from cmhash.methods.agah import AGAH
 from cmhash.methods.base import FitContext, HashingMethod, clone
-from cmhash.methods.cca_itq import CCAITQ
-from cmhash.methods.dadh import DADH
-from cmhash.methods.hmah import HMAH
-from cmhash.methods.math_hash import MATH
-from cmhash.methods.mith import MITH
-from cmhash.methods.random_codes import RandomCodes
-from cmhash.methods.ridge_hash import RidgeHash
-from cmhash.methods.torch_base import TorchHashingMethod
-from cmhash.training import read_checkpoint
+from cmhash.utils.lazy import LazyRegistry, import_module, lazy_exports
 from cmhash.utils.validation import check_file, read_npz
 
-METHODS: dict[str, type[HashingMethod]] = {
-    m.name: m for m in (CCAITQ, RidgeHash, RandomCodes, HMAH, DADH, AGAH, MITH, MATH)}
+if TYPE_CHECKING:
+    from cmhash.methods.torch_base import TorchHashingMethod
+
+#: registry name → class (each class's ``name``), imported on lookup
+METHODS: LazyRegistry = LazyRegistry("method", {
+    "cca_itq": "cmhash.methods.cca_itq:CCAITQ",
+    "ridge_hash": "cmhash.methods.ridge_hash:RidgeHash",
+    "random": "cmhash.methods.random_codes:RandomCodes",
+    "hmah": "cmhash.methods.hmah:HMAH",
+    "dadh": "cmhash.methods.dadh:DADH",
+    "agah": "cmhash.methods.agah:AGAH",
+    "mith": "cmhash.methods.mith:MITH",
+    "math": "cmhash.methods.math_hash:MATH",
+})
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "TorchHashingMethod": "cmhash.methods.torch_base"})
 
 
 def list_methods() -> list[str]:
@@ -40,23 +49,20 @@ def create_method(name: str, **params: Any) -> HashingMethod:
     return cls(**params)
 
 
-def load_method(path: str | Path) -> HashingMethod:
-    """Restore a method written by :meth:`HashingMethod.save` (``.npz`` or ``.pt``)."""
+def load_method(path: str | Path, device: str = "cpu") -> HashingMethod:
+    """Restore a method written by :meth:`HashingMethod.save` (``.npz`` or ``.pt``); a deep
+    method on ``device``, whatever device its file records."""
     path = check_file(path, "saved method")
     if path.suffix == ".pt":
-        return _load_torch_method(path)
+        return _load_torch_method(path, device)
     arrays = read_npz(path, "saved method")
     try:
         header = json.loads(str(arrays.pop("header")))
     except (KeyError, ValueError) as e:
         raise InputError(f"{path}: not a saved cmhash method ({e})") from e
     method = create_method(header["method"], **header["params"])
-    missing = set(method.learned_arrays) - set(arrays)
-    if missing:
-        raise InputError(f"{path}: saved method lacks array {sorted(missing)[0]!r}")
-    for name in method.learned_arrays:
-        setattr(method, name, arrays[name])
-    method.is_fitted_ = True
+    method.restore_arrays(arrays, path)
+    method.random_state_ = header.get("random_state_")  # None: saved before it was recorded
     return method
 
 
@@ -64,10 +70,13 @@ __all__ = ["METHODS", "FitContext", "HashingMethod", "TorchHashingMethod", "clon
            "create_method", "list_methods", "load_method"]
 
 
-def _load_torch_method(path: Path) -> HashingMethod:
+def _load_torch_method(path: Path, device: str) -> HashingMethod:
+    read_checkpoint = import_module("cmhash.training", f"loading {path}").read_checkpoint
+    from cmhash.methods.torch_base import TorchHashingMethod  # torch is installed: see above
+
     content = read_checkpoint(path)
     header = content["header"]
-    method = create_method(header["method"], **header["params"])
+    method = create_method(header["method"], **{**header["params"], "device": device})
     if not isinstance(method, TorchHashingMethod):
         raise InputError(f"{path}: method {header['method']!r} is not saved as .pt")
     method.restore(header, content["model"])

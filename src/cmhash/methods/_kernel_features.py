@@ -44,6 +44,11 @@ class KernelLinearHash(HashingMethod):
                       "text_anchors_", "text_sigma_", "text_mean_", "text_projection_")
     _parameter_constraints: ClassVar[ParameterTable] = {**HashingMethod._parameter_constraints,
                               "n_anchors": [Interval(int, 1)]}
+    normalisation: ClassVar[dict[str, str]] = {
+        "image_sigma_": "RBF bandwidth σ of the image kernel map",
+        "image_mean_": "training mean of the image kernel features φ (subtracted)",
+        "text_sigma_": "RBF bandwidth σ of the text kernel map",
+        "text_mean_": "training mean of the text kernel features φ (subtracted)"}
 
     def __init__(self, bits: int = 64, *, n_anchors: int = 1000,
                  random_state: int | None = None) -> None:
@@ -58,7 +63,7 @@ class KernelLinearHash(HashingMethod):
 
     def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None,
              context: FitContext) -> None:
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(self.random_state_)
         phi = {}
         for modality, x in (("image", image), ("text", text)):
             anchors, sigma, mean = fit_kernel_map(x, self.n_anchors, rng)

@@ -9,6 +9,16 @@ table, ``_parameter_constraints`` (name → list of accepted alternatives, as sc
 :func:`cmhash.utils.validation.check_value`); :meth:`HashingMethod.validate_params` checks them
 at ``fit``, and ``cmhash run`` calls it before any work.  ``save(path)`` writes one ``.npz``
 holding the parameters and the learned arrays; ``load_method(path)`` restores it.
+
+Randomness.  ``random_state`` is an integer seed in [0, 2³²) or None, with one meaning for every
+method (scikit-learn's): the same integer gives the same codes (on CPU; GPU kernels may differ
+in the last bits), and None draws a fresh seed from the operating system, so two fits differ.
+Either way ``fit`` records the seed it used in ``random_state_``;
+``clone(m).set_params(random_state=m.random_state_)`` repeats a fit made with None.  ``fit``
+draws only from generators of its own made from that seed (``np.random.default_rng``, a
+``torch.Generator`` for batch order; network initialisation and dropout run on torch's global
+generators inside :func:`~cmhash.training.seeding.seeded_rng`, which restores them afterwards),
+so the caller's Python, NumPy and torch generators are the same after ``fit`` as before.
 """
 
 from __future__ import annotations
@@ -26,9 +36,9 @@ from cmhash.codes import Codes
 from cmhash.errors import InputError, NotFittedError
 from cmhash.utils.atomic import write_atomic
 from cmhash.utils.validation import (
+    SEED_RANGE,
     CodeLength,
     Constraint,
-    Interval,
     check_features,
     check_labels,
     check_value,
@@ -38,8 +48,16 @@ from cmhash.utils.validation import (
 Constraints = list[Constraint | type | None]
 #: every constructor parameter of a method → its constraint
 ParameterTable = dict[str, Constraints]
-#: a seed: None or a non-negative integer (NumPy's generators refuse negative seeds)
-SEED: Constraints = [Interval(int, 0), None]
+#: a seed: None (a fresh one) or an integer in [0, 2³²)
+SEED: Constraints = [SEED_RANGE, None]
+
+
+def resolve_seed(random_state: int | None) -> int:
+    """The seed of one fit: ``random_state``, or for None a fresh one drawn from the operating
+    system's entropy (see the module docstring)."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    return int(random_state)
 
 
 @dataclass
@@ -74,6 +92,9 @@ class HashingMethod:
     requires_labels: ClassVar[bool] = False
     #: names of the learned ndarray attributes that ``save`` writes
     learned_arrays: ClassVar[tuple[str, ...]] = ()
+    #: saved arrays that are statistics of the training features (normalisation), each with
+    #: what it is; a model bundle lists them in its header
+    normalisation: ClassVar[dict[str, str]] = {}
     #: whether ``fit`` uses word vectors of the text features (see :class:`FitContext`)
     uses_word_vectors: ClassVar[bool] = False
     #: whether ``fit`` uses token features of the label texts (see :class:`FitContext`)
@@ -137,6 +158,7 @@ class HashingMethod:
         text = check_features(text, "training text features", len(image))
         if self.requires_labels:
             labels = self.check_training_labels(labels, len(image))
+        self.random_state_ = resolve_seed(self.random_state)
         self._fit(image, text, labels, context or FitContext())
         self.is_fitted_ = True
         return self
@@ -186,7 +208,8 @@ class HashingMethod:
     def save(self, path: str | Path) -> Path:
         """Write parameters and learned arrays to one ``.npz`` file, atomically."""
         self._check_save(path)
-        header = json.dumps({"method": self.name, "params": self.get_params()})
+        header = json.dumps({"method": self.name, "params": self.get_params(),
+                             "random_state_": self.random_state_})
         arrays = {name: getattr(self, name) for name in self.learned_arrays}
 
         def write(tmp: Path) -> None:
@@ -195,6 +218,15 @@ class HashingMethod:
 
         return write_atomic(path, write)
 
+    def restore_arrays(self, arrays: dict[str, np.ndarray], source: str | Path) -> None:
+        """Set the learned arrays from saved ones (read from ``source``); the method is then
+        fitted."""
+        missing = set(self.learned_arrays) - set(arrays)
+        if missing:
+            raise InputError(f"{source}: saved method lacks array {sorted(missing)[0]!r}")
+        for name in self.learned_arrays:
+            setattr(self, name, arrays[name])
+        self.is_fitted_ = True
 
     def _check_save(self, path: str | Path) -> None:
         if not getattr(self, "is_fitted_", False):

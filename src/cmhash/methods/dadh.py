@@ -99,6 +99,8 @@ class DADH(TorchHashingMethod):
         "lr_floor": NON_NEGATIVE,
         "per_sample_penalty": [bool],
     }
+    normalisation: ClassVar[dict[str, str]] = {
+        "standardize": "(mean, std) of the training image features, which standardise them"}
 
     def __init__(self, bits: int = 64, *, hidden: int = 8192, epochs: int = 300,
                  batch_size: int = 128, lr: float = 5e-5, alpha: float = 10.0,

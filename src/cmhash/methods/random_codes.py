@@ -1,8 +1,8 @@
 """Random codes: the chance floor every method must beat.
 
 Each encoded row gets bits drawn independently of its content from a generator seeded with
-(random_state, modality, number of rows), so the ranking carries no information and mAP equals, in
-expectation, the fraction of relevant database items.
+(the fit's seed ``random_state_``, modality, number of rows), so the ranking carries no
+information and mAP equals, in expectation, the fraction of relevant database items.
 """
 
 from __future__ import annotations
@@ -21,5 +21,5 @@ class RandomCodes(HashingMethod):
         pass
 
     def _project(self, x: np.ndarray, modality: str) -> np.ndarray:
-        seed = [self.random_state or 0, modality == "text", len(x)]
+        seed = [self.random_state_, modality == "text", len(x)]
         return np.random.default_rng(seed).standard_normal((len(x), self.bits))

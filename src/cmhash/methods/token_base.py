@@ -26,7 +26,7 @@ from torch import nn
 
 from cmhash.errors import InputError
 from cmhash.methods.backbones import WIDTH, ClipBackbone, FrozenBackbone, TokenBatch
-from cmhash.methods.base import FitContext, HashingMethod, ParameterTable
+from cmhash.methods.base import FitContext, HashingMethod, ParameterTable, resolve_seed
 from cmhash.methods.torch_base import (
     FRACTION,
     NON_NEGATIVE,
@@ -34,7 +34,7 @@ from cmhash.methods.torch_base import (
     POSITIVE_INT,
     TorchHashingMethod,
 )
-from cmhash.training import BertAdam
+from cmhash.training import BertAdam, seeded_rng
 from cmhash.utils.validation import Interval, Options
 
 
@@ -98,8 +98,9 @@ class TokenHashingMethod(TorchHashingMethod):
         self.torch_device_ = torch.device(self.device)
         self.dims_ = {"image": image_width, "text": text_width, "labels": labels.shape[1],
                       "n_train": len(image)}
-        torch.manual_seed(self.random_state or 0)
-        self._build(self.dims_, None)
+        self.random_state_ = resolve_seed(self.random_state)
+        with seeded_rng(self.random_state_, self.torch_device_):  # network initialisation
+            self._build(self.dims_, None)
         self.train_image_, self.train_text_ = image, text
         self.labels_ = torch.as_tensor(labels, dtype=torch.float32, device=self.torch_device_)
         self._train(len(image), context)

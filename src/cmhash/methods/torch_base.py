@@ -20,7 +20,7 @@ from cmhash.codes import Codes
 from cmhash.errors import InputError
 from cmhash.methods.base import FitContext, HashingMethod, ParameterTable
 from cmhash.metrics import mean_average_precision
-from cmhash.training import Phase, save_checkpoint, train
+from cmhash.training import Phase, save_checkpoint, seeded_rng, train
 from cmhash.utils.validation import Device, Interval
 
 #: constraints shared by the deep methods' tables
@@ -78,8 +78,8 @@ class TorchHashingMethod(HashingMethod):
              context: FitContext) -> None:
         self.torch_device_ = torch.device(self.device)
         self.dims_ = {"image": image.shape[1], "text": text.shape[1], "labels": labels.shape[1]}
-        torch.manual_seed(self.random_state or 0)  # network initialisation
-        self._build(self.dims_, context.word_vectors)
+        with seeded_rng(self.random_state_, self.torch_device_):  # network initialisation
+            self._build(self.dims_, context.word_vectors)
         self.image_ = self._tensor(image)
         self.text_ = self._tensor(text)
         self.labels_ = self._tensor(labels)
@@ -89,10 +89,11 @@ class TorchHashingMethod(HashingMethod):
     def _train(self, n_train: int, context: FitContext) -> None:
         """Run the phases over ``n_train`` rows; keep the history and the selected epoch."""
         self.validation_ = context.validation
-        result = train(self, n_train, seed=self.random_state or 0,
+        result = train(self, n_train, seed=self.random_state_,
                        header={"method": self.name, "bits": self.bits},
                        workdir=context.workdir, resume=context.resume,
-                       progress=context.progress, has_validation=context.validation is not None)
+                       progress=context.progress, has_validation=context.validation is not None,
+                       device=self.torch_device_)
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
 
@@ -167,13 +168,15 @@ class TorchHashingMethod(HashingMethod):
         """Parameters, input widths and networks in one ``.pt`` file, atomically."""
         self._check_save(path)
         header = {"method": self.name, "bits": self.bits, "params": self.get_params(),
-                  "dims": self.dims_}
+                  "random_state_": self.random_state_, "dims": self.dims_}
         return save_checkpoint(path, header, {"model": self.model_state()})
 
     def restore(self, header: dict[str, Any], model: dict[str, Any]) -> None:
         """Rebuild the networks from a saved file's header and load their weights."""
         self.dims_ = dict(header["dims"])
+        self.random_state_ = header.get("random_state_")  # None: saved before it was recorded
         self.torch_device_ = torch.device(self.device)
-        self._build(self.dims_, None)
+        with seeded_rng(0, self.torch_device_):  # initial weights, replaced by the saved ones
+            self._build(self.dims_, None)
         self.load_model_state(model)
         self.is_fitted_ = True

@@ -3,7 +3,7 @@
 See :mod:`cmhash.metrics.retrieval` for the definition of every named metric.
 """
 
-from cmhash.metrics.plots import plot_pr_curve, plot_precision_at_k
+from cmhash.metrics.plots import plot_pr_curve, plot_precision_at_k, require_matplotlib
 from cmhash.metrics.report import DIRECTIONS, evaluate_code_set
 from cmhash.metrics.retrieval import (
     DEFAULT_CURVE_DEPTHS,
@@ -28,5 +28,6 @@ __all__ = [
     "mean_average_precision",
     "plot_pr_curve",
     "plot_precision_at_k",
+    "require_matplotlib",
     "retrieval_metrics",
 ]

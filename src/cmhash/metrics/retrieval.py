@@ -34,13 +34,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cmhash.codes import Codes
 from cmhash.errors import InputError
-from cmhash.metrics._ranking import RankStatistics, rank_statistics
+
+if TYPE_CHECKING:
+    from cmhash.metrics._ranking import RankStatistics
 
 DEFAULT_METRICS = ("map", "map@500", "p@100", "p@500", "r@500")
 DEFAULT_CURVE_DEPTHS = (1, *range(50, 1001, 50))
@@ -186,6 +188,8 @@ def retrieval_metrics(
     >>> retrieval_metrics(q, db, *labels, metrics=("map", "p@1")).metrics
     {'map': 1.0, 'p@1': 1.0}
     """
+    from cmhash.metrics._ranking import rank_statistics  # numba: imported on first use
+
     parsed = {name: MetricName.parse(name) for name in metrics}
     depths = {m.k for m in parsed.values() if m.kind in ("map", "p", "r") and m.k is not None}
     first_k = {m.k for m in parsed.values() if m.kind == "map_calc_k" and m.k is not None}

@@ -3,7 +3,7 @@
 from cmhash.training.bert_adam import BertAdam, warmup_cosine
 from cmhash.training.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from cmhash.training.loop import Phase, Trainable, TrainResult, remove_checkpoints, train
-from cmhash.training.seeding import seed_everything, worker_init
+from cmhash.training.seeding import seeded_rng
 from cmhash.training.step_decay import decay_learning_rates
 
 __all__ = [
@@ -16,8 +16,7 @@ __all__ = [
            "read_checkpoint",
            "remove_checkpoints",
            "save_checkpoint",
-           "seed_everything",
+           "seeded_rng",
            "train",
            "warmup_cosine",
-           "worker_init",
 ]

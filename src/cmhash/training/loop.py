@@ -2,12 +2,14 @@
 
 A method describes its training as a list of :class:`Phase` objects (HMAH: teacher, then
 students; DADH: one phase) and implements :class:`Trainable`; :func:`train` owns everything
-else: batch order from one seeded generator, the progress bar with the loss terms, validation
-after every epoch with the best epoch kept, an atomic checkpoint after every epoch, a JSON-lines
-log, and ``resume``, which continues a killed run from its last checkpoint to the same result
-as an uninterrupted run (same seed, CPU).
+else: seeding (without touching the caller's generators), batch order from one seeded
+generator, the progress bar with the loss terms, validation after every epoch with the best
+epoch kept, an atomic checkpoint after every epoch, a JSON-lines log, and ``resume``, which
+continues a killed run from its last checkpoint to the same result as an uninterrupted run
+(same seed, CPU).
 
-Files in ``workdir``: ``checkpoint.pt`` (everything needed to continue), ``best.pt`` (the
+Files in ``workdir``: ``checkpoint.pt`` (everything needed to continue, generator states
+included: torch's CPU one, the CUDA device's on CUDA, the batch order's), ``best.pt`` (the
 method's state at the best validation epoch of the last validated phase), ``train_log.jsonl``
 (one line per epoch: phase, epoch, mean loss terms, validation scores, seconds).  A run that
 does not resume starts without the files of an earlier run there (a fresh log);
@@ -29,7 +31,7 @@ from tqdm import tqdm
 
 from cmhash.errors import InputError
 from cmhash.training.checkpoint import load_checkpoint, save_checkpoint
-from cmhash.training.seeding import seed_everything
+from cmhash.training.seeding import rng_states, seeded_rng, set_rng_states
 from cmhash.utils.atomic import write_atomic
 
 CHECKPOINT_FILES = ("checkpoint.pt", "best.pt")
@@ -105,14 +107,28 @@ def _as_json(terms: dict[str, float]) -> dict[str, float | None]:
 
 def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
           workdir: str | Path | None = None, resume: bool = False,
-          progress: bool = True, has_validation: bool = True) -> TrainResult:
+          progress: bool = True, has_validation: bool = True,
+          device: torch.device | str = "cpu") -> TrainResult:
     """Run every phase of ``task`` over ``n_train`` training rows; see the module docstring.
 
-    At the end the task holds the state of the best validation epoch of its last validated
-    phase (or of the last epoch when there is no validation split).
+    The run draws dropout masks and the like from torch's global generators seeded with
+    ``seed`` (on ``device``, the task's device) and orders batches with a local generator
+    seeded with ``seed + 1``; the caller's generator states are restored when it returns
+    (:func:`~cmhash.training.seeding.seeded_rng`).  At the end the task holds the state of the
+    best validation epoch of its last validated phase (or of the last epoch when there is no
+    validation split).
     """
+    with seeded_rng(seed, device):
+        return _run_phases(task, n_train, seed=seed, header=header, workdir=workdir,
+                           resume=resume, progress=progress, has_validation=has_validation,
+                           device=device)
+
+
+def _run_phases(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
+                workdir: str | Path | None, resume: bool, progress: bool, has_validation: bool,
+                device: torch.device | str) -> TrainResult:
     phases = task.phases()
-    shuffle = seed_everything(seed)
+    shuffle = torch.Generator().manual_seed(seed + 1)
     workdir = Path(workdir) if workdir is not None else None
     if workdir is not None:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -128,7 +144,7 @@ def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
                              f"run (trained with other parameters?): "
                              f"{str(e).splitlines()[0]}") from None
         loop = saved["loop"]
-        torch.set_rng_state(saved["rng"]["torch"])
+        set_rng_states(saved["rng"], device)
         shuffle.set_state(saved["rng"]["shuffle"])
         if (workdir / "best.pt").is_file():
             best_state = load_checkpoint(workdir / "best.pt", header["method"],
@@ -178,7 +194,7 @@ def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
             if workdir is not None:
                 save_checkpoint(checkpoint, header, {
                     "task": task.training_state(), "loop": loop,
-                    "rng": {"torch": torch.get_rng_state(), "shuffle": shuffle.get_state()}})
+                    "rng": {**rng_states(device), "shuffle": shuffle.get_state()}})
                 with (workdir / "train_log.jsonl").open("a") as log:
                     log.write(json.dumps(record, allow_nan=False) + "\n")
             if progress:

@@ -167,6 +167,11 @@ class Interval(Constraint):
         return noun
 
 
+#: a model seed (a method's ``random_state``, a run's ``seed``): an integer in [0, 2³²), the
+#: range of the fresh seeds drawn for None (:func:`cmhash.methods.base.resolve_seed`)
+SEED_RANGE = Interval(int, 0, 2**32, closed="left")
+
+
 class Options(Constraint):
     """One of the given values."""
 

@@ -1,0 +1,141 @@
+"""A bundled model's inputs: how raw texts and images become what its method encodes.
+
+The header holds one entry per modality (``inputs.image``, ``inputs.text``), with a ``source``:
+
+``encoder``
+    An encoder computed the training features: its name and ``options`` (without run-time
+    options such as the device), its ``fingerprint`` and ``fingerprint_hash``, the ``form`` the
+    method takes (``global``: the feature matrix; ``tokens``: global features, tokens and mask)
+    and, for ``bow``, the ``vocabulary``.  Raw items are encoded as the feature cache encodes
+    them (:func:`cmhash.encoders.stored.encode_items`: same preprocessing and batches, float16),
+    by the encoder rebuilt on this machine once its fingerprint is checked against the header.
+``method``
+    The method reads raw items itself (MITH or MATH fine-tuning CLIP): image paths or pixel
+    arrays, and texts.
+``features``
+    Feature rows stored in the dataset (e.g. Wiki's SIFT and LDA features), named by
+    ``dataset`` and ``feature``: no encoder computes them from raw items, so raw items are
+    refused; feature rows go to ``model.hashing_method.encode_image`` / ``encode_text``.
+
+A stored text feature ``bow`` counts as the ``bow`` encoder over the dataset's vocabulary when
+that encoder reproduces it on every pair (MIRFlickr's tag BoW does).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cmhash.data import PairedDataset
+from cmhash.encoders import (
+    ENCODERS,
+    BagOfWords,
+    Encoder,
+    TokenFeatures,
+    create_encoder,
+    is_stored_feature,
+    parse_encoder_spec,
+)
+from cmhash.encoders.stored import encode_items
+from cmhash.errors import InputError
+
+#: encoder options that change where or how fast an encoder runs, not its output
+RUN_TIME_OPTIONS = ("device", "compile")
+#: what a modality's raw items are
+ITEMS = {"image": "images (file paths or uint8 pixel arrays)", "text": "texts"}
+
+#: the entry of a modality whose feature rows were given to ``fit`` directly
+FEATURES_ONLY = {"source": "features"}
+
+
+def describe_input(dataset: PairedDataset, modality: str, feature: str | None,
+                   input_kind: str) -> dict[str, Any]:
+    """The header entry of ``modality`` for a method of ``input_kind`` trained on ``dataset``'s
+    ``feature`` (a stored feature's name, an encoder spec, or None: the only stored one)."""
+    if input_kind == "raw":
+        return {"source": "method"}
+    if input_kind == "global" and is_stored_feature(dataset, modality, feature):
+        stored = dataset.image_features if modality == "image" else dataset.text_features
+        name = feature if feature is not None else next(iter(stored), None)
+        if modality == "text" and name == "bow" and _bow_encoder_reproduces(dataset):
+            return _encoder_entry("bow", dataset, "global")
+        return {"source": "features", "dataset": dataset.name, "feature": name}
+    return _encoder_entry(str(feature), dataset, input_kind)
+
+
+def _bow_encoder_reproduces(dataset: PairedDataset) -> bool:
+    """Whether the ``bow`` encoder over the dataset's vocabulary gives its stored ``bow``."""
+    if dataset.vocabulary is None or dataset.texts is None:
+        return False
+    try:
+        encoded = BagOfWords(dataset.vocabulary).encode(dataset.texts).global_features
+    except InputError:  # e.g. an empty text, which the encoder refuses
+        return False
+    return bool(np.array_equal(encoded, dataset.text_features["bow"]))
+
+
+def _encoder_entry(spec: str, dataset: PairedDataset, form: str) -> dict[str, Any]:
+    encoder = create_encoder(spec, dataset)
+    name, options = parse_encoder_spec(spec)
+    entry = {"source": "encoder", "encoder": name, "form": form,
+             "options": {k: v for k, v in options.items() if k not in RUN_TIME_OPTIONS},
+             "fingerprint": encoder.fingerprint(), "fingerprint_hash": encoder.fingerprint_hash()}
+    if isinstance(encoder, BagOfWords):
+        entry["vocabulary"] = encoder.vocabulary
+    return entry
+
+
+class RawInputs:
+    """Turns raw items of one modality into the inputs of a bundled method (see the module
+    docstring); the encoder is rebuilt, on ``device``, at first use."""
+
+    def __init__(self, entry: dict[str, Any], modality: str, device: str, source: Path) -> None:
+        self.entry = entry
+        self.modality = modality
+        self.device = device
+        self.source = source
+        self._encoder: Encoder | None = None
+
+    def method_inputs(self, items: list[Any]) -> Any:
+        """What the method's ``encode_image`` / ``encode_text`` takes for ``items``."""
+        kind = self.entry["source"]
+        if kind == "method":
+            inputs = np.empty(len(items), dtype=object)
+            inputs[:] = items
+            return inputs
+        if kind != "encoder":
+            trained_on = (f"feature {self.entry['feature']!r} stored in dataset "
+                          f"{self.entry['dataset']!r}" if "dataset" in self.entry else
+                          "feature rows given to fit")
+            raise InputError(f"{self.source}: this model's {self.modality} inputs are "
+                             f"{trained_on}, which no encoder computes from raw "
+                             f"{ITEMS[self.modality]}; encode feature rows with "
+                             f"model.hashing_method.encode_{self.modality}(rows)")
+        features = encode_items(self.encoder(), items)
+        if self.entry["form"] == "tokens":
+            return TokenFeatures(features.global_features, features.tokens, features.mask)
+        return features.global_features.astype(np.float64)
+
+    def encoder(self) -> Encoder:
+        """The encoder of the header entry, built here and checked against its fingerprint."""
+        if self._encoder is None:
+            name = self.entry["encoder"]
+            options = dict(self.entry["options"])
+            if "vocabulary" in self.entry:
+                options["vocabulary"] = self.entry["vocabulary"]
+            if name in ENCODERS and "device" in inspect.signature(ENCODERS[name]).parameters:
+                options["device"] = self.device
+            encoder = create_encoder(name, options=options)
+            found = json.loads(json.dumps(encoder.fingerprint()))  # as the header holds it
+            expected = self.entry["fingerprint"]
+            if found != expected:
+                differs = [k for k in sorted(set(found) | set(expected))
+                           if found.get(k) != expected.get(k)]
+                raise InputError(f"{self.source}: the {name} encoder here differs from the one "
+                                 f"the model was trained with (in {', '.join(differs)})")
+            self._encoder = encoder
+        return self._encoder
