@@ -57,6 +57,12 @@ def test_the_folder_holds_the_header_and_the_weights_and_nothing_is_left_beside_
     assert header["files"][WEIGHTS_FILE]["bytes"] == (bundle / WEIGHTS_FILE).stat().st_size
 
 
+def test_a_header_that_is_not_strict_json_is_refused_and_nothing_is_written(tmp_path, fitted):
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        save_model(tmp_path / "model_16", fitted, training={"pairs": float("nan")})
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_folder_header_and_weights(tmp_path, bundle):
     _refused(tmp_path / "nowhere", "model bundle not found: .*nowhere", MissingFileError)
     (tmp_path / "file").write_text("x")

@@ -49,7 +49,8 @@ def write_bundle(folder: str | Path, header: dict[str, Any],
         header = {"format": FORMAT, "format_version": FORMAT_VERSION, **header,
                   "files": {WEIGHTS_FILE: {"bytes": weights.stat().st_size,
                                            "sha256": file_sha256(weights)}}}
-        header = json.loads(json.dumps(header))  # what a reader will see (tuples → lists)
+        # what a reader will see (tuples → lists); strict JSON, as every file cmhash writes
+        header = json.loads(json.dumps(header, allow_nan=False))
         header["header_sha256"] = header_digest(header)
         (tmp / HEADER_FILE).write_text(json.dumps(header, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
