@@ -36,6 +36,7 @@ from cmhash.encoders import (
     BagOfWords,
     Encoder,
     TokenFeatures,
+    cached_inputs,
     create_encoder,
     is_stored_feature,
     parse_encoder_spec,
@@ -104,9 +105,7 @@ class RawInputs:
         """What the method's ``encode_image`` / ``encode_text`` takes for ``items``."""
         kind = self.entry["source"]
         if kind == "method":
-            inputs = np.empty(len(items), dtype=object)
-            inputs[:] = items
-            return inputs
+            return _object_array(items)
         if kind != "encoder":
             trained_on = (f"feature {self.entry['feature']!r} stored in dataset "
                           f"{self.entry['dataset']!r}" if "dataset" in self.entry else
@@ -119,6 +118,25 @@ class RawInputs:
         if self.entry["form"] == "tokens":
             return TokenFeatures(features.global_features, features.tokens, features.mask)
         return features.global_features.astype(np.float64)
+
+    def dataset_inputs(self, dataset: PairedDataset,
+                       cache_dir: str | Path | None = None) -> tuple[Any, np.ndarray]:
+        """What the method takes for every pair of ``dataset``, and the rows that could be read:
+        the encoder's features through the feature cache (computed there, resumably, if
+        missing), the raw items for a method that reads them, or the stored feature the model
+        was trained on, if ``dataset`` has it."""
+        kind = self.entry["source"]
+        if kind == "encoder":
+            return cached_inputs(dataset, self.encoder(), self.entry["form"], cache_dir)
+        items = dataset.image_paths if self.modality == "image" else dataset.texts
+        if kind == "method" and items is not None:
+            return _object_array(items), np.ones(len(items), bool)
+        stored = dataset.image_features if self.modality == "image" else dataset.text_features
+        feature = self.entry.get("feature")
+        if kind == "features" and feature in stored:
+            return np.asarray(stored[feature], np.float64), np.ones(len(dataset.ids), bool)
+        raise InputError(f"{self.source}: dataset {dataset.name!r} has no {self.modality} "
+                         f"inputs this model reads ({self.entry.get('feature') or kind})")
 
     def encoder(self) -> Encoder:
         """The encoder of the header entry, built here and checked against its fingerprint."""
@@ -139,3 +157,10 @@ class RawInputs:
                                  f"the model was trained with (in {', '.join(differs)})")
             self._encoder = encoder
         return self._encoder
+
+
+def _object_array(items: list[Any]) -> np.ndarray:
+    """``items`` as a 1-d object array (what a method that reads raw items takes)."""
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array

@@ -65,6 +65,18 @@ class TrainedModel:
         """Codes of raw images: file paths, or uint8 pixel arrays (H, W, 3) RGB or (H, W)."""
         return self._encode(images, "image")
 
+    def encode_dataset(self, dataset: PairedDataset, modality: str,
+                       cache_dir: str | Path | None = None) -> tuple[Codes, np.ndarray]:
+        """Codes of every pair's ``modality`` ("image" or "text") in ``dataset``, with features
+        from the feature cache (computed there, resumably, if missing), and the rows that could
+        be read (the codes of the others mean nothing)."""
+        if modality not in MODALITIES:
+            raise InputError(f"modality must be one of {', '.join(MODALITIES)}, got {modality!r}")
+        inputs, valid = self._inputs[modality].dataset_inputs(dataset, cache_dir)
+        encode = (self.hashing_method.encode_image if modality == "image"
+                  else self.hashing_method.encode_text)
+        return encode(inputs), valid
+
     def _encode(self, items: Sequence[Any], modality: str) -> Codes:
         if isinstance(items, str | bytes | Path) or (isinstance(items, np.ndarray)
                                                      and items.ndim == 3 and modality == "image"):

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from cmhash.cli.search_commands import add_search_commands
 from cmhash.codes import load_code_set
 from cmhash.data import dataset_info, list_datasets, list_protocols, load_dataset
 from cmhash.encoders import create_encoder, encoder_class, feature_cache, list_encoders
@@ -263,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", help="run folder (default: runs/METHOD-DATASET-PROTOCOL-seedN); "
                                      "it belongs to one run")
     train.set_defaults(handler=_run)
+
+    add_search_commands(commands, data_root, cache_dir, _count(1))
 
     listing = commands.add_parser("list", help="methods, datasets, protocols and metrics")
     listing.set_defaults(handler=_list)

@@ -156,11 +156,7 @@ def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
         raise InputError(f"dataset {dataset.name!r} has {what} stored {modality} features "
                          f"({', '.join(stored) or 'none'}); name one with --{modality}-feature, "
                          f"or an encoder: {', '.join(list_encoders(modality))}")
-    encoder = create_encoder(name, dataset, modality)
-    features = feature_cache(cache_dir).encode(dataset, encoder)
-    matrix = np.asarray(features.global_features, np.float64)
-    matrix[~features.valid] = 0.0
-    return matrix, features.valid
+    return cached_inputs(dataset, create_encoder(name, dataset, modality), "global", cache_dir)
 
 
 def token_features(dataset: PairedDataset, modality: str, spec: str,
@@ -170,9 +166,22 @@ def token_features(dataset: PairedDataset, modality: str, spec: str,
     encoder = create_encoder(spec, dataset, modality)
     if encoder.token_shape is None:
         raise InputError(f"encoder {encoder.name!r} has no token features")
+    return cached_inputs(dataset, encoder, "tokens", cache_dir)
+
+
+def cached_inputs(dataset: PairedDataset, encoder: Encoder, form: str,
+                  cache_dir: str | Path | None = None) -> tuple[Any, np.ndarray]:
+    """What a method takes from ``encoder`` for every pair of ``dataset``, through the feature
+    cache (computed there if missing), and the valid rows: for ``form="global"`` the float64
+    feature matrix (rows of unreadable items zero), for ``"tokens"`` :class:`TokenFeatures`
+    (memory maps)."""
     features = feature_cache(cache_dir).encode(dataset, encoder)
-    return TokenFeatures(features.global_features, features.tokens, features.mask), \
-        features.valid
+    if form == "tokens":
+        return TokenFeatures(features.global_features, features.tokens, features.mask), \
+            features.valid
+    matrix = np.asarray(features.global_features, np.float64)
+    matrix[~features.valid] = 0.0
+    return matrix, features.valid
 
 
 def label_text_features(dataset: PairedDataset, spec: str | None,
@@ -200,6 +209,7 @@ __all__ = [
     "MiniLM",
     "TokenFeatures",
     "WordVectors",
+    "cached_inputs",
     "create_encoder",
     "default_cache_dir",
     "encoder_class",
