@@ -60,7 +60,7 @@ def row_distance(a: np.ndarray, b: np.ndarray) -> int:
     """Hamming distance between two word rows of equal length."""
     d = 0
     for w in range(a.shape[0]):
-        d += popcount(a[w] ^ b[w])
+        d += np.int64(popcount(a[w] ^ b[w]))
     return d
 
 
