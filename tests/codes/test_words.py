@@ -8,8 +8,8 @@ from cmhash.codes._words import (
     BLOCK_CODES,
     as_words,
     block_distances,
+    distance_at,
     load_block,
-    row_distance,
     words_to_bytes,
 )
 
@@ -30,7 +30,7 @@ def _all_distances(query, database):
 
 
 @pytest.mark.parametrize("bits", [8, 24, 64, 72, 128, 200, 256])
-def test_block_and_row_distances_equal_numpy(rng, bits):
+def test_block_and_single_distances_equal_numpy(rng, bits):
     packed = rng.integers(0, 256, (BLOCK_CODES + 300, bits // 8), dtype=np.uint8)
     query = rng.integers(0, 256, (1, bits // 8), dtype=np.uint8)
     expected = np.unpackbits(packed ^ query, axis=1).sum(axis=1)
@@ -40,7 +40,7 @@ def test_block_and_row_distances_equal_numpy(rng, bits):
     got, smallest = _all_distances(as_words(query)[0], words)
     np.testing.assert_array_equal(got, expected)
     assert list(smallest) == [expected[:BLOCK_CODES].min(), expected[BLOCK_CODES:].min()]
-    assert row_distance(as_words(query)[0], words[5]) == expected[5]
+    assert distance_at(as_words(query)[0], words.reshape(-1), 5) == expected[5]
 
 
 def test_bit_j_is_bit_j_mod_64_of_word_j_div_64():

@@ -8,7 +8,7 @@ Hamming distance of two codes is then ``Σ_w popcount(a[w] XOR b[w])`` over thei
 The compiled helpers below are meant to be called from other numba kernels:
 
 - :func:`popcount` — set bits of one word (LLVM ``ctpop``: one instruction on current CPUs);
-- :func:`row_distance` — distance between two word rows;
+- :func:`distance_at` — distance between a query and one code of a run of codes;
 - :func:`load_block` and :func:`block_distances` — a run of database codes is copied once into
   a small word-major buffer (``BLOCK_CODES`` codes, which stays in cache), then the distances
   from each query of a batch to all its codes are written to a buffer by branch-free loops the
@@ -56,11 +56,14 @@ def popcount(typingctx, x):
 
 
 @numba.njit(cache=True)
-def row_distance(a: np.ndarray, b: np.ndarray) -> int:
-    """Hamming distance between two word rows of equal length."""
+def distance_at(query: np.ndarray, rows: np.ndarray, row: int) -> int:
+    """Hamming distance between a query's words and code ``row`` of ``rows``, the words of
+    consecutive codes laid end to end (a flattened C-contiguous (n, words) matrix)."""
+    n_words = query.shape[0]
+    first = np.uint64(row * n_words)  # unsigned: no wrap-around check on each access
     d = 0
-    for w in range(a.shape[0]):
-        d += np.int64(popcount(a[w] ^ b[w]))
+    for w in range(n_words):
+        d += np.int64(popcount(query[w] ^ rows[first + np.uint64(w)]))
     return d
 
 

@@ -194,6 +194,11 @@ class HammingIndex:
         self._sync()
         return words, threads
 
+    def build(self) -> None:
+        """Bring the backend's structures (hash tables, graph) up to date with the codes now;
+        otherwise this happens at the first search after codes were added or removed."""
+        self._sync()
+
     def _sync(self) -> None:
         if self._synced != self._count and self._count:
             self._backend.sync(self.words, self._synced)

@@ -5,8 +5,11 @@ Every query is compared with every code, using the Hamming core shared with the 
 block is loaded once (word-major, so it stays in cache) and then scanned by a whole group of
 queries, so that memory traffic is one pass over the database per group instead of per query.
 For each query and block the distances are computed by vectorised loops, and the block is
-skipped at once if its smallest distance cannot enter the query's top k; otherwise its items go
-through the bounded selection of :mod:`cmhash.index.selection` (ties by database position).
+skipped at once if its smallest distance cannot enter the query's top k.  Otherwise a vectorised
+loop flags the items below the query's bound, the flags are read 8 at a time (one 64-bit word),
+and the flagged items go through the bounded selection of :mod:`cmhash.index.selection` (ties by
+database position).  Early in a scan, while the bound is still loose, and for k in the
+hundreds, many blocks hold such an item, so this inner search matters as much as the distances.
 
 Both cores: work items are (group of queries, segment of the database) pairs run by numba
 ``prange``.  A large batch is split into groups only; a batch too small to keep every thread
@@ -31,6 +34,13 @@ _MIN_SEGMENT = 65536  # codes: a database segment of its own is worth a thread f
 
 
 @numba.njit(cache=True, nogil=True)
+def _flag_below(distances, n, bound, flags):
+    """``flags[i] = distances[i] < bound`` for ``i < n`` (a vectorised loop)."""
+    for i in range(n):
+        flags[i] = distances[i] < bound
+
+
+@numba.njit(cache=True, nogil=True)
 def _scan_group(queries, first_query, n_group, words, lo, hi, k, n_bits, segment, cand_d,
                 cand_pos, cand_n):
     """Top k of ``words[lo:hi]`` for queries ``first_query ..+ n_group``, written to their
@@ -43,6 +53,8 @@ def _scan_group(queries, first_query, n_group, words, lo, hi, k, n_bits, segment
     histogram = np.empty(n_bits + 1, np.int64)
     columns = np.empty((words.shape[1], BLOCK_CODES), np.uint64)
     distances = np.empty(BLOCK_CODES, np.int32)
+    flags = np.zeros(BLOCK_CODES, np.uint8)
+    flag_words = flags.view(np.uint64)
     for start in range(lo, hi, BLOCK_CODES):
         n = min(hi, start + BLOCK_CODES) - start
         load_block(words, start, start + n, columns)
@@ -50,17 +62,22 @@ def _scan_group(queries, first_query, n_group, words, lo, hi, k, n_bits, segment
             t = tau[member]
             if block_distances(queries[first_query + member], columns, n, distances) >= t:
                 continue
+            # the block holds an item that enters the top k; find it 8 flags at a time
+            _flag_below(distances, n, t, flags)
             query_d = buf_d[member]
             query_pos = buf_pos[member]
             f = fill[member]
-            for i in range(n):
-                d = distances[i]
-                if d < t:
-                    query_d[f] = d
-                    query_pos[f] = start + i
-                    f += 1
-                    if f == capacity:
-                        f, t = shrink(query_d, query_pos, f, k, histogram)
+            for w in range((n + 7) // 8):
+                if flag_words[w] == 0:
+                    continue
+                for i in range(8 * w, min(n, 8 * w + 8)):
+                    d = distances[i]
+                    if d < t:  # t may have dropped since the flags were set
+                        query_d[f] = d
+                        query_pos[f] = start + i
+                        f += 1
+                        if f == capacity:
+                            f, t = shrink(query_d, query_pos, f, k, histogram)
             fill[member] = f
             tau[member] = t
     for member in range(n_group):
@@ -111,6 +128,8 @@ def _within_group(queries, first_query, n_group, words, radius, counts, lims, ou
     n_db = words.shape[0]
     columns = np.empty((words.shape[1], BLOCK_CODES), np.uint64)
     distances = np.empty(BLOCK_CODES, np.int32)
+    flags = np.zeros(BLOCK_CODES, np.uint8)
+    flag_words = flags.view(np.uint64)
     write = lims.shape[0] > 0
     filled = np.zeros(n_group, np.int64)
     for start in range(0, n_db, BLOCK_CODES):
@@ -120,13 +139,17 @@ def _within_group(queries, first_query, n_group, words, radius, counts, lims, ou
             q = first_query + member
             if block_distances(queries[q], columns, n, distances) > radius:
                 continue
+            _flag_below(distances, n, radius + 1, flags)
             f = filled[member]
-            for i in range(n):
-                if distances[i] <= radius:
-                    if write:
-                        out_d[lims[q] + f] = distances[i]
-                        out_pos[lims[q] + f] = start + i
-                    f += 1
+            for w in range((n + 7) // 8):
+                if flag_words[w] == 0:
+                    continue
+                for i in range(8 * w, min(n, 8 * w + 8)):
+                    if distances[i] <= radius:
+                        if write:
+                            out_d[lims[q] + f] = distances[i]
+                            out_pos[lims[q] + f] = start + i
+                        f += 1
             filled[member] = f
     counts[first_query:first_query + n_group] = filled
 

@@ -41,7 +41,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from cmhash.codes._words import WORD_BITS, row_distance
+from cmhash.codes._words import WORD_BITS, distance_at, popcount
 from cmhash.errors import InputError
 from cmhash.index.backend import Backend
 from cmhash.index.flat import flat_range_search, flat_search
@@ -51,7 +51,8 @@ _POSITION_BITS = np.uint64(40)  # a found code's key: distance << 40 | position
 _POSITION_MASK = (np.uint64(1) << _POSITION_BITS) - np.uint64(1)
 _DIRECT_MAX_BITS = 24  # a table indexed by value has at most 2^24 + 1 entries...
 _DIRECT_PER_CODE = 8  # ...and at most 8 per code (else the sorted distinct values are searched)
-_PROBE_COST = 256  # codes a scan checks in the time of one table lookup (order of magnitude)
+_PROBE_COST = 1024  # codes a scan checks in the time of one table lookup (order of magnitude)
+_HOPELESS = 16  # a query whose answer may need this many times its budget is scanned at once
 
 
 def default_m(bits: int, n: int) -> int:
@@ -83,10 +84,31 @@ def _substring(row, start, length):
 
 @numba.njit(cache=True)
 def _substrings(words, start, length):
+    """Substring ``start ..+ length`` of every code."""
     values = np.empty(words.shape[0], np.uint64)
     for j in range(words.shape[0]):
         values[j] = _substring(words[j], start, length)
     return values
+
+
+def _probes_before(sub_length: np.ndarray) -> np.ndarray:
+    """Lookups of steps 0..t-1 at entry t: step t looks up C(ℓ_i, ρ) values (i = t mod m,
+    ρ = t div m; none once ρ > ℓ_i), until every table is enumerated."""
+    m = len(sub_length)
+    steps = [math.comb(int(sub_length[t % m]), t // m) for t in range(m * (max(sub_length) + 1))]
+    return np.concatenate([[0], np.cumsum(steps)]).astype(np.int64)
+
+
+def _word_masks(sub_start: np.ndarray, sub_length: np.ndarray) -> dict[str, np.ndarray]:
+    """Where each substring lies in the code's words: ``sub_word`` (its first word) and
+    ``sub_mask`` (m, 2) (its bits in that word and in the next)."""
+    sub_word = sub_start // WORD_BITS
+    sub_mask = np.zeros((len(sub_start), 2), np.uint64)
+    for i, (start, length) in enumerate(zip(sub_start.tolist(), sub_length.tolist(),
+                                            strict=True)):
+        bits = (((1 << length) - 1) << (start % WORD_BITS))  # over two words at most
+        sub_mask[i] = [bits & (2**64 - 1), bits >> 64]
+    return {"sub_word": sub_word.astype(np.int64), "sub_mask": sub_mask}
 
 
 @numba.njit(cache=True)
@@ -107,47 +129,72 @@ def _group_by_value(values, n_values, members):
 
 
 @numba.njit(cache=True, nogil=True)
-def _compact(found, n_found, keep, tau):
-    """Sort and deduplicate the found keys, keep the ``keep`` best; returns (count, tau) with
-    tau lowered to the keep-th distance once ``keep`` codes are held."""
-    found[:n_found] = np.sort(found[:n_found])
-    n = 0
-    for i in range(n_found):
-        if (n == 0 or found[i] != found[n - 1]) and n < keep:
-            found[n] = found[i]
-            n += 1
-    if n == keep:
-        tau = min(tau, np.int64(found[keep - 1] >> _POSITION_BITS))
-    return n, tau
+def _found_first_here(query, codes, j, table, rho, sub_word, sub_mask):
+    """Whether code ``j`` of ``codes``, found in ``table`` at substring radius ``rho``, is met
+    here for the first time: no table probed at an earlier step holds it within the radius it
+    was probed at.  Step s(i, δ) = δ·m + i comes before this one iff δ ≤ ρ for i < table, or
+    δ < ρ for i > table (δ: the code's substring distance in table i)."""
+    n_words = query.shape[0]
+    first = j * n_words
+    for i in range(sub_word.shape[0]):
+        if i == table:
+            continue
+        w = sub_word[i]
+        delta = np.int64(popcount((query[w] ^ codes[first + w]) & sub_mask[i, 0]))
+        if w + 1 < n_words:
+            delta += np.int64(popcount((query[w + 1] ^ codes[first + w + 1]) & sub_mask[i, 1]))
+        if delta < rho or (i < table and delta == rho):
+            return False
+    return True
 
 
 @numba.njit(cache=True, nogil=True)
-def _probe_query(query, words, sub_start, sub_length, direct, starts, starts_offset, keys,
-                 keys_offset, members, binomial, keep, tau, max_probes):
-    """Found codes of one query, by steps of growing radius until the answer is certain.
+def _keep_within(found, n_found, tau):
+    """Drop, in place, the found keys whose distance exceeds ``tau``; returns how many stay."""
+    n = 0
+    for r in range(n_found):
+        if np.int64(found[r] >> _POSITION_BITS) <= tau:
+            found[n] = found[r]
+            n += 1
+    return n
 
-    Keeps at most ``keep`` codes with distance ≤ ``tau`` (k-nearest: keep = k, tau = bits;
-    range: keep = n, tau = radius).  Returns (keys, count, probes); count = -1 if the search
-    would need more than ``max_probes`` lookups.
+
+@numba.njit(cache=True, nogil=True)
+def _probe_query(query, sub_start, sub_length, sub_word, sub_mask, direct, starts,
+                 starts_offset, keys, keys_offset, members, table_words, probes_before, keep,
+                 tau, max_probes):
+    """The codes of one query's answer, by steps of growing radius until it is certain.
+
+    k-nearest: ``keep`` = k and ``tau`` = bits; range: ``keep`` = n and ``tau`` = radius.  Each
+    code is taken once (where it is first found) and counted by distance; ``tau`` drops to the
+    smallest distance with ``keep`` codes at or below it, and codes beyond ``tau`` are passed
+    over.  Returns (keys sorted by distance then position, their count, lookups made); the
+    count is -1 if the search would need more than ``max_probes`` lookups — or, once a first
+    round over the tables has made ``tau`` a useful bound, if the steps up to ``tau``
+    (``probes_before[tau + 1]`` lookups) exceed ``_HOPELESS`` times that: queries among codes
+    spread like random ones go to the scan after m lookups.
     """
     m = sub_start.shape[0]
-    n_db = words.shape[0]
     query_sub = np.empty(m, np.uint64)
     for i in range(m):
         query_sub[i] = _substring(query, sub_start[i], sub_length[i])
+    at_distance = np.zeros(WORD_BITS * query.shape[0] + 1, np.int64)
+    n_within = 0  # codes found at distance ≤ tau
     found = np.empty(min(2 * keep + 64, 4096), np.uint64)
     n_found = 0
-    probes = 0
+    n_steps = probes_before.shape[0] - 1
     t = 0
-    while t // m <= sub_length.max():
+    while t < n_steps and t <= tau:  # steps 0..t-1 found every code within distance t-1
+        # give up if this step would pass the budget, or if, after a first round over the
+        # tables, the bound tau says the answer needs many times the budget
+        bound_known = t >= m and (n_within >= keep or keep >= members.shape[1])
+        if probes_before[t + 1] > max_probes or (
+                bound_known and probes_before[min(tau, n_steps - 1) + 1] > _HOPELESS * max_probes):
+            return found, -1, probes_before[t]
         i = t % m
         rho = t // m
-        length = sub_length[i]
-        if rho <= length:
-            count = binomial[length, rho]
-            probes += count
-            if probes > max_probes:
-                return found, -1, probes
+        count = probes_before[t + 1] - probes_before[t]
+        if count:
             mask = ~np.uint64(0)
             if rho < 64:
                 mask = (np.uint64(1) << np.uint64(rho)) - np.uint64(1)
@@ -163,43 +210,52 @@ def _probe_query(query, words, sub_start, sub_length, direct, starts, starts_off
                     if j < table_keys.shape[0] and table_keys[j] == key:
                         lo = starts[starts_offset[i] + j]
                         hi = starts[starts_offset[i] + j + 1]
-                for position in members[i, lo:hi]:
-                    d = row_distance(query, words[position])
-                    if d <= tau:
-                        if n_found == found.shape[0]:
-                            n_found, tau = _compact(found, n_found, keep, tau)
-                            if n_found > found.shape[0] // 2:
-                                grown = np.empty(2 * found.shape[0], np.uint64)
-                                grown[:n_found] = found[:n_found]
-                                found = grown
-                        if d <= tau:
-                            found[n_found] = (np.uint64(d) << _POSITION_BITS) | np.uint64(
-                                position)
-                            n_found += 1
+                bucket = table_words[i, lo:hi].reshape(-1)
+                for j in range(hi - lo):
+                    d = distance_at(query, bucket, j)
+                    if d > tau or not _found_first_here(query, bucket, j, i, rho, sub_word,
+                                                        sub_mask):
+                        continue
+                    if n_found == found.shape[0]:
+                        n_found = _keep_within(found, n_found, tau)
+                        if n_found > found.shape[0] // 2:
+                            grown = np.empty(2 * found.shape[0], np.uint64)
+                            grown[:n_found] = found[:n_found]
+                            found = grown
+                    found[n_found] = (np.uint64(d) << _POSITION_BITS) | np.uint64(
+                        members[i, lo + j])
+                    n_found += 1
+                    at_distance[d] += 1
+                    n_within += 1
+                    while n_within - at_distance[tau] >= keep:
+                        n_within -= at_distance[tau]
+                        tau -= 1
                 if c + 1 < count:  # next ρ-subset of the ℓ bits (Gosper's hack)
                     lowest = mask & (~mask + np.uint64(1))
                     ripple = mask + lowest
                     mask = (((ripple ^ mask) >> np.uint64(2)) // lowest) | ripple
-        n_found, tau = _compact(found, n_found, keep, tau)
-        if t >= tau or n_found == n_db:
-            break
         t += 1
-    return found, n_found, probes
+    # every code within distance t has been found (t > tau), or every table was enumerated
+    n_found = _keep_within(found, n_found, tau)
+    found[:n_found] = np.sort(found[:n_found])
+    return found, min(n_found, keep), probes_before[t]
 
 
 @numba.njit(parallel=True, cache=True)
-def _search_kernel(queries, words, k, n_bits, sub_start, sub_length, direct, starts,
-                   starts_offset, keys, keys_offset, members, binomial, max_probes):
+def _search_kernel(queries, k, n_bits, sub_start, sub_length, sub_word, sub_mask, direct,
+                   starts, starts_offset, keys, keys_offset, members, table_words, probes_before,
+                   max_probes):
     n_query = queries.shape[0]
-    keep = min(k, words.shape[0])
+    keep = min(k, members.shape[1])
     out_d = np.empty((n_query, k), np.int32)
     out_pos = np.empty((n_query, k), np.int64)
     probes = np.zeros(n_query, np.int64)
     fell_back = np.zeros(n_query, np.bool_)
     for q in numba.prange(n_query):
-        found, n, query_probes = _probe_query(queries[q], words, sub_start, sub_length, direct,
-                                              starts, starts_offset, keys, keys_offset,
-                                              members, binomial, keep, n_bits, max_probes)
+        found, n, query_probes = _probe_query(queries[q], sub_start, sub_length, sub_word,
+                                              sub_mask, direct, starts, starts_offset, keys,
+                                              keys_offset, members, table_words,
+                                              probes_before, keep, n_bits, max_probes)
         probes[q] = query_probes
         if n < 0:
             fell_back[q] = True
@@ -212,16 +268,17 @@ def _search_kernel(queries, words, k, n_bits, sub_start, sub_length, direct, sta
 
 
 @numba.njit(parallel=True, cache=True)
-def _range_kernel(queries, words, radius, sub_start, sub_length, direct, starts,
-                  starts_offset, keys, keys_offset, members, binomial, max_probes, lims,
-                  out_d, out_pos):
+def _range_kernel(queries, radius, sub_start, sub_length, sub_word, sub_mask, direct, starts,
+                  starts_offset, keys, keys_offset, members, table_words, probes_before,
+                  max_probes, lims, out_d, out_pos):
     """Counts per query (``lims`` empty) or results written from ``lims[q]`` on, sorted."""
     n_query = queries.shape[0]
     counts = np.zeros(n_query, np.int64)
     for q in numba.prange(n_query):
-        found, n, _ = _probe_query(queries[q], words, sub_start, sub_length, direct, starts,
-                                   starts_offset, keys, keys_offset, members, binomial,
-                                   words.shape[0], radius, max_probes)
+        found, n, _ = _probe_query(queries[q], sub_start, sub_length, sub_word, sub_mask,
+                                   direct, starts, starts_offset, keys, keys_offset, members,
+                                   table_words, probes_before, members.shape[1], radius,
+                                   max_probes)
         counts[q] = n
         if n > 0 and lims.shape[0] > 0:
             # sorted keys: by distance, then position
@@ -232,7 +289,7 @@ def _range_kernel(queries, words, radius, sub_start, sub_length, direct, starts,
 
 class MIHBackend(Backend):
     """Exact multi-index hashing; ``m`` substrings (default: the paper's rule at build time),
-    ``max_probes`` lookups per query before it is scanned instead (default: n / 256)."""
+    ``max_probes`` lookups per query beyond which it is scanned instead (default: n / 1024)."""
 
     name = "mih"
     exact = True
@@ -247,8 +304,6 @@ class MIHBackend(Backend):
         self.m = m
         self.max_probes = max_probes
         self._tables: dict[str, np.ndarray] | None = None
-        self._binomial = np.array([[math.comb(n, r) for r in range(WORD_BITS + 1)]
-                                   for n in range(WORD_BITS + 1)], np.int64)
         self.last_probes = np.zeros(0, np.int64)
         self.last_fell_back = np.zeros(0, bool)
 
@@ -279,12 +334,16 @@ class MIHBackend(Backend):
                 starts.append(np.append(first, n).astype(index_dtype))
                 keys.append(distinct.astype(np.uint64))
         self._tables = {
-            "sub_start": sub_start, "sub_length": sub_length, "direct": direct,
+            "sub_start": sub_start, "sub_length": sub_length, **_word_masks(sub_start, sub_length),
+            "probes_before": _probes_before(sub_length),
+            "direct": direct,
             "starts": np.concatenate(starts),
             "starts_offset": np.concatenate([[0], np.cumsum([len(s) for s in starts])]),
             "keys": np.concatenate(keys),
             "keys_offset": np.concatenate([[0], np.cumsum([len(k) for k in keys])]),
             "members": members,
+            # each table's codes in its order: a bucket's codes are read contiguously
+            "table_words": np.stack([words[order] for order in members]),
         }
 
     def _probe_budget(self, n: int) -> int:
@@ -292,13 +351,14 @@ class MIHBackend(Backend):
 
     def _tables_args(self) -> tuple[np.ndarray, ...]:
         t = self._tables
-        return (t["sub_start"], t["sub_length"], t["direct"], t["starts"], t["starts_offset"],
-                t["keys"], t["keys_offset"], t["members"], self._binomial)
+        return (t["sub_start"], t["sub_length"], t["sub_word"], t["sub_mask"], t["direct"],
+                t["starts"], t["starts_offset"],
+                t["keys"], t["keys_offset"], t["members"], t["table_words"], t["probes_before"])
 
     def search(self, words: np.ndarray, queries: np.ndarray, k: int,
                threads: int) -> tuple[np.ndarray, np.ndarray]:
         distances, positions, self.last_probes, self.last_fell_back = _search_kernel(
-            queries, words, k, self.bits, *self._tables_args(), self._probe_budget(len(words)))
+            queries, k, self.bits, *self._tables_args(), self._probe_budget(len(words)))
         if self.last_fell_back.any():
             rows = np.flatnonzero(self.last_fell_back)
             distances[rows], positions[rows] = flat_search(words, queries[rows], k, self.bits,
@@ -309,7 +369,7 @@ class MIHBackend(Backend):
                      threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         budget = self._probe_budget(len(words))
         no_lims = np.zeros(0, np.int64)
-        counts = _range_kernel(queries, words, radius, *self._tables_args(), budget, no_lims,
+        counts = _range_kernel(queries, radius, *self._tables_args(), budget, no_lims,
                                np.zeros(0, np.int32), np.zeros(0, np.int64))
         fell_back = counts < 0
         scanned = None
@@ -319,8 +379,7 @@ class MIHBackend(Backend):
         lims = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         out_d = np.empty(lims[-1], np.int32)
         out_pos = np.empty(lims[-1], np.int64)
-        _range_kernel(queries, words, radius, *self._tables_args(), budget, lims, out_d,
-                      out_pos)
+        _range_kernel(queries, radius, *self._tables_args(), budget, lims, out_d, out_pos)
         if scanned is not None:
             for row, q in enumerate(np.flatnonzero(fell_back)):
                 lo, hi = scanned[0][row], scanned[0][row + 1]
