@@ -11,10 +11,11 @@ and the flagged items go through the bounded selection of :mod:`cmhash.index.sel
 database position).  Early in a scan, while the bound is still loose, and for k in the
 hundreds, many blocks hold such an item, so this inner search matters as much as the distances.
 
-Both cores: work items are (group of queries, segment of the database) pairs run by numba
-``prange``.  A large batch is split into groups only; a batch too small to keep every thread
-busy (one query, say) also splits the database into segments, whose partial top-k lists are
-merged in segment order, so ties stay in position order.
+Both cores: work items are (group of queries, segment of the database) pairs, split among the
+threads (:mod:`cmhash.index.parallel`).  A large batch is split into groups only; a batch too
+small to keep every thread busy (one query, say) also splits the database into segments, whose
+partial top-k lists are merged in segment order, so ties stay in position order.  A search of
+little work (under ``_PARALLEL_FROM`` query × code words) runs on the calling thread.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ import numpy as np
 
 from cmhash.codes._words import BLOCK_CODES, block_distances, load_block
 from cmhash.index.backend import Backend
+from cmhash.index.parallel import run_in_chunks
 from cmhash.index.selection import buffer_capacity, shrink, write_top_k
 
 _MAX_GROUP = 64  # queries that scan a cached block one after another
 _GROUP_SCRATCH_BYTES = 2**20  # per group, for the selection buffers
 _MIN_SEGMENT = 65536  # codes: a database segment of its own is worth a thread from this size
+_PARALLEL_FROM = 2**22  # query × code words: below this a search runs on one thread
 
 
 @numba.njit(cache=True, nogil=True)
@@ -88,37 +91,37 @@ def _scan_group(queries, first_query, n_group, words, lo, hi, k, n_bits, segment
         cand_pos[q, segment, :f] = buf_pos[member, :f]
 
 
-@numba.njit(parallel=True, cache=True)
-def _search_kernel(queries, words, k, n_bits, group_size, n_segments):
+@numba.njit(cache=True, nogil=True)
+def _scan_items(first, last, queries, words, k, n_bits, group_size, n_segments, cand_d,
+                cand_pos, cand_n):
+    """Work items ``first..last-1``; item = (group of queries, database segment)."""
     n_query = queries.shape[0]
     n_db = words.shape[0]
-    kept = max(1, min(k, n_db))
-    n_groups = (n_query + group_size - 1) // group_size
-    cand_d = np.empty((n_query, n_segments, kept), np.int32)
-    cand_pos = np.empty((n_query, n_segments, kept), np.int64)
-    cand_n = np.zeros((n_query, n_segments), np.int64)
-    for item in numba.prange(n_groups * n_segments):
-        g = item // n_segments
+    for item in range(first, last):
         segment = item % n_segments
-        first_query = g * group_size
+        first_query = (item // n_segments) * group_size
         _scan_group(queries, first_query, min(n_query, first_query + group_size) - first_query,
                     words, segment * n_db // n_segments, (segment + 1) * n_db // n_segments, k,
                     n_bits, segment, cand_d, cand_pos, cand_n)
-    out_d = np.empty((n_query, k), np.int32)
-    out_pos = np.empty((n_query, k), np.int64)
-    for q in numba.prange(n_query):
-        # the segments' lists, concatenated in segment order, are in position order
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_segments(cand_d, cand_pos, cand_n, k, n_bits, out_d, out_pos):
+    """Each query's top k from its segments' lists, concatenated in segment (so position)
+    order."""
+    n_segments = cand_d.shape[1]
+    kept = cand_d.shape[2]
+    merged_d = np.empty(n_segments * kept, np.int32)
+    merged_pos = np.empty(n_segments * kept, np.int64)
+    histogram = np.empty(n_bits + 2, np.int64)
+    for q in range(cand_d.shape[0]):
         n = 0
-        merged_d = np.empty(n_segments * kept, np.int32)
-        merged_pos = np.empty(n_segments * kept, np.int64)
         for segment in range(n_segments):
             f = cand_n[q, segment]
             merged_d[n:n + f] = cand_d[q, segment, :f]
             merged_pos[n:n + f] = cand_pos[q, segment, :f]
             n += f
-        write_top_k(merged_d, merged_pos, n, k, np.empty(n_bits + 2, np.int64), out_d[q],
-                    out_pos[q])
-    return out_d, out_pos
+        write_top_k(merged_d, merged_pos, n, k, histogram, out_d[q], out_pos[q])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -154,34 +157,28 @@ def _within_group(queries, first_query, n_group, words, radius, counts, lims, ou
     counts[first_query:first_query + n_group] = filled
 
 
-@numba.njit(parallel=True, cache=True)
-def _range_kernel(queries, words, radius, n_bits, group_size):
+@numba.njit(cache=True, nogil=True)
+def _within_groups(first, last, queries, words, radius, group_size, counts, lims, out_d,
+                   out_pos):
+    """Groups ``first..last-1`` of the range search (see :func:`_within_group`)."""
     n_query = queries.shape[0]
-    n_groups = (n_query + group_size - 1) // group_size
-    counts = np.zeros(n_query, np.int64)
-    no_lims = np.empty(0, np.int64)
-    no_d = np.empty(0, np.int32)
-    no_pos = np.empty(0, np.int64)
-    for g in numba.prange(n_groups):
-        first = g * group_size
-        _within_group(queries, first, min(n_query, first + group_size) - first, words, radius,
-                      counts, no_lims, no_d, no_pos)
-    lims = np.zeros(n_query + 1, np.int64)
-    lims[1:] = np.cumsum(counts)
-    unsorted_d = np.empty(lims[-1], np.int32)
-    unsorted_pos = np.empty(lims[-1], np.int64)
-    for g in numba.prange(n_groups):
-        first = g * group_size
-        _within_group(queries, first, min(n_query, first + group_size) - first, words, radius,
-                      counts, lims, unsorted_d, unsorted_pos)
-    out_d = np.empty(lims[-1], np.int32)
-    out_pos = np.empty(lims[-1], np.int64)
-    for q in numba.prange(n_query):
+    for g in range(first, last):
+        first_query = g * group_size
+        _within_group(queries, first_query, min(n_query, first_query + group_size) - first_query,
+                      words, radius, counts, lims, out_d, out_pos)
+
+
+@numba.njit(cache=True, nogil=True)
+def _order_rows(lims, distances, positions, n_bits):
+    """Sort each query's slice by distance, ties kept in position order."""
+    histogram = np.empty(n_bits + 2, np.int64)
+    for q in range(lims.shape[0] - 1):
         lo = lims[q]
         n = lims[q + 1] - lo
-        write_top_k(unsorted_d[lo:lo + n], unsorted_pos[lo:lo + n], n, n,
-                    np.empty(n_bits + 2, np.int64), out_d[lo:lo + n], out_pos[lo:lo + n])
-    return lims, out_d, out_pos
+        row_d = distances[lo:lo + n].copy()
+        row_pos = positions[lo:lo + n].copy()
+        write_top_k(row_d, row_pos, n, n, histogram, distances[lo:lo + n],
+                    positions[lo:lo + n])
 
 
 def work_split(n_query: int, n_db: int, k: int, threads: int) -> tuple[int, int]:
@@ -198,18 +195,50 @@ def work_split(n_query: int, n_db: int, k: int, threads: int) -> tuple[int, int]
     return group_size, n_segments
 
 
+def _small(n_query: int, words: np.ndarray) -> bool:
+    """Too little work to be worth waking other threads."""
+    return n_query * words.shape[0] * words.shape[1] < _PARALLEL_FROM
+
+
 def flat_search(words: np.ndarray, queries: np.ndarray, k: int, bits: int,
                 threads: int) -> tuple[np.ndarray, np.ndarray]:
     """(distances int32 (q, k), positions int64 (q, k)) of the k nearest codes by brute force."""
-    group_size, n_segments = work_split(len(queries), len(words), k, threads)
-    return _search_kernel(queries, words, k, bits, group_size, n_segments)
+    n_query = len(queries)
+    if _small(n_query, words):
+        threads = 1
+    group_size, n_segments = work_split(n_query, len(words), k, threads)
+    kept = max(1, min(k, len(words)))
+    cand_d = np.empty((n_query, n_segments, kept), np.int32)
+    cand_pos = np.empty((n_query, n_segments, kept), np.int64)
+    cand_n = np.zeros((n_query, n_segments), np.int64)
+    run_in_chunks(_scan_items, -(-n_query // group_size) * n_segments, threads,
+                  (queries, words, k, bits, group_size, n_segments, cand_d, cand_pos, cand_n))
+    out_d = np.empty((n_query, k), np.int32)
+    out_pos = np.empty((n_query, k), np.int64)
+    _merge_segments(cand_d, cand_pos, cand_n, k, bits, out_d, out_pos)
+    return out_d, out_pos
 
 
 def flat_range_search(words: np.ndarray, queries: np.ndarray, radius: int, bits: int,
                       threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(lims, distances, positions) of every code within ``radius``, by brute force."""
-    group_size, _ = work_split(len(queries), len(words), 1, threads)
-    return _range_kernel(queries, words, radius, bits, group_size)
+    """(lims, distances, positions) of every code within ``radius``, by brute force: one pass
+    counts, a second writes."""
+    n_query = len(queries)
+    group_size, _ = work_split(n_query, len(words), 1, threads)
+    n_groups = -(-n_query // group_size)
+    counts = np.zeros(n_query, np.int64)
+    no_lims = np.zeros(0, np.int64)
+    run_in_chunks(_within_groups, n_groups, threads,
+                  (queries, words, radius, group_size, counts, no_lims, np.zeros(0, np.int32),
+                   np.zeros(0, np.int64)), serial=_small(n_query, words))
+    lims = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    out_d = np.empty(lims[-1], np.int32)
+    out_pos = np.empty(lims[-1], np.int64)
+    run_in_chunks(_within_groups, n_groups, threads,
+                  (queries, words, radius, group_size, counts, lims, out_d, out_pos),
+                  serial=_small(n_query, words))
+    _order_rows(lims, out_d, out_pos, bits)
+    return lims, out_d, out_pos
 
 
 class FlatBackend(Backend):

@@ -45,6 +45,7 @@ from cmhash.codes._words import WORD_BITS, distance_at, popcount
 from cmhash.errors import InputError
 from cmhash.index.backend import Backend
 from cmhash.index.flat import flat_range_search, flat_search
+from cmhash.index.parallel import run_in_chunks
 from cmhash.index.selection import write_top_k
 
 _POSITION_BITS = np.uint64(40)  # a found code's key: distance << 40 | position
@@ -53,6 +54,10 @@ _DIRECT_MAX_BITS = 24  # a table indexed by value has at most 2^24 + 1 entries..
 _DIRECT_PER_CODE = 8  # ...and at most 8 per code (else the sorted distinct values are searched)
 _PROBE_COST = 1024  # codes a scan checks in the time of one table lookup (order of magnitude)
 _HOPELESS = 16  # a query whose answer may need this many times its budget is scanned at once
+_PARALLEL_FROM = 8  # queries: fewer run on the calling thread
+_TABLE_FIELDS = ("sub_start", "sub_length", "sub_word", "sub_mask", "direct", "starts",
+                 "starts_offset", "keys", "keys_offset", "members", "table_words",
+                 "probes_before")  # the order _probe_query unpacks them in
 
 
 def default_m(bits: int, n: int) -> int:
@@ -160,9 +165,7 @@ def _keep_within(found, n_found, tau):
 
 
 @numba.njit(cache=True, nogil=True)
-def _probe_query(query, sub_start, sub_length, sub_word, sub_mask, direct, starts,
-                 starts_offset, keys, keys_offset, members, table_words, probes_before, keep,
-                 tau, max_probes):
+def _probe_query(query, tables, keep, tau, max_probes):
     """The codes of one query's answer, by steps of growing radius until it is certain.
 
     k-nearest: ``keep`` = k and ``tau`` = bits; range: ``keep`` = n and ``tau`` = radius.  Each
@@ -174,6 +177,8 @@ def _probe_query(query, sub_start, sub_length, sub_word, sub_mask, direct, start
     (``probes_before[tau + 1]`` lookups) exceed ``_HOPELESS`` times that: queries among codes
     spread like random ones go to the scan after m lookups.
     """
+    (sub_start, sub_length, sub_word, sub_mask, direct, starts, starts_offset, keys, keys_offset,
+     members, table_words, probes_before) = tables
     m = sub_start.shape[0]
     query_sub = np.empty(m, np.uint64)
     for i in range(m):
@@ -241,50 +246,35 @@ def _probe_query(query, sub_start, sub_length, sub_word, sub_mask, direct, start
     return found, min(n_found, keep), probes_before[t]
 
 
-@numba.njit(parallel=True, cache=True)
-def _search_kernel(queries, k, n_bits, sub_start, sub_length, sub_word, sub_mask, direct,
-                   starts, starts_offset, keys, keys_offset, members, table_words, probes_before,
-                   max_probes):
-    n_query = queries.shape[0]
-    keep = min(k, members.shape[1])
-    out_d = np.empty((n_query, k), np.int32)
-    out_pos = np.empty((n_query, k), np.int64)
-    probes = np.zeros(n_query, np.int64)
-    fell_back = np.zeros(n_query, np.bool_)
-    for q in numba.prange(n_query):
-        found, n, query_probes = _probe_query(queries[q], sub_start, sub_length, sub_word,
-                                              sub_mask, direct, starts, starts_offset, keys,
-                                              keys_offset, members, table_words,
-                                              probes_before, keep, n_bits, max_probes)
-        probes[q] = query_probes
+@numba.njit(cache=True, nogil=True)
+def _search_queries(first, last, queries, k, n_bits, max_probes, out_d, out_pos, probes,
+                    fell_back, *tables):
+    """k-nearest search of queries ``first..last-1``; a query over budget is flagged."""
+    keep = min(k, tables[9].shape[1])
+    histogram = np.empty(n_bits + 2, np.int64)
+    for q in range(first, last):
+        found, n, probes[q] = _probe_query(queries[q], tables, keep, n_bits, max_probes)
         if n < 0:
             fell_back[q] = True
             continue
         distances = (found[:n] >> _POSITION_BITS).astype(np.int32)
         positions = (found[:n] & _POSITION_MASK).astype(np.int64)
-        write_top_k(distances, positions, n, k, np.empty(n_bits + 2, np.int64), out_d[q],
-                    out_pos[q])
-    return out_d, out_pos, probes, fell_back
+        write_top_k(distances, positions, n, k, histogram, out_d[q], out_pos[q])
 
 
-@numba.njit(parallel=True, cache=True)
-def _range_kernel(queries, radius, sub_start, sub_length, sub_word, sub_mask, direct, starts,
-                  starts_offset, keys, keys_offset, members, table_words, probes_before,
-                  max_probes, lims, out_d, out_pos):
-    """Counts per query (``lims`` empty) or results written from ``lims[q]`` on, sorted."""
-    n_query = queries.shape[0]
-    counts = np.zeros(n_query, np.int64)
-    for q in numba.prange(n_query):
-        found, n, _ = _probe_query(queries[q], sub_start, sub_length, sub_word, sub_mask,
-                                   direct, starts, starts_offset, keys, keys_offset, members,
-                                   table_words, probes_before, members.shape[1], radius,
-                                   max_probes)
+@numba.njit(cache=True, nogil=True)
+def _range_queries(first, last, queries, radius, max_probes, counts, lims, out_d, out_pos,
+                   *tables):
+    """Range search of queries ``first..last-1``: counts (-1 over budget) if ``lims`` is empty,
+    else results written from ``lims[q]`` on, by distance then position."""
+    for q in range(first, last):
+        if lims.shape[0] and counts[q] < 0:
+            continue
+        found, n, _ = _probe_query(queries[q], tables, tables[9].shape[1], radius, max_probes)
         counts[q] = n
-        if n > 0 and lims.shape[0] > 0:
-            # sorted keys: by distance, then position
+        if n > 0 and lims.shape[0]:
             out_d[lims[q]:lims[q] + n] = (found[:n] >> _POSITION_BITS).astype(np.int32)
             out_pos[lims[q]:lims[q] + n] = (found[:n] & _POSITION_MASK).astype(np.int64)
-    return counts
 
 
 class MIHBackend(Backend):
@@ -349,16 +339,21 @@ class MIHBackend(Backend):
     def _probe_budget(self, n: int) -> int:
         return self.max_probes if self.max_probes is not None else max(256, n // _PROBE_COST)
 
-    def _tables_args(self) -> tuple[np.ndarray, ...]:
+    def _tables_tuple(self) -> tuple[np.ndarray, ...]:
         t = self._tables
-        return (t["sub_start"], t["sub_length"], t["sub_word"], t["sub_mask"], t["direct"],
-                t["starts"], t["starts_offset"],
-                t["keys"], t["keys_offset"], t["members"], t["table_words"], t["probes_before"])
+        return tuple(t[name] for name in _TABLE_FIELDS)
 
     def search(self, words: np.ndarray, queries: np.ndarray, k: int,
                threads: int) -> tuple[np.ndarray, np.ndarray]:
-        distances, positions, self.last_probes, self.last_fell_back = _search_kernel(
-            queries, k, self.bits, *self._tables_args(), self._probe_budget(len(words)))
+        n_query = len(queries)
+        distances = np.empty((n_query, k), np.int32)
+        positions = np.empty((n_query, k), np.int64)
+        self.last_probes = np.zeros(n_query, np.int64)
+        self.last_fell_back = np.zeros(n_query, np.bool_)
+        run_in_chunks(_search_queries, n_query, threads,
+                      (queries, k, self.bits, self._probe_budget(len(words)), distances,
+                       positions, self.last_probes, self.last_fell_back, *self._tables_tuple()),
+                      serial=n_query < _PARALLEL_FROM)
         if self.last_fell_back.any():
             rows = np.flatnonzero(self.last_fell_back)
             distances[rows], positions[rows] = flat_search(words, queries[rows], k, self.bits,
@@ -367,24 +362,28 @@ class MIHBackend(Backend):
 
     def range_search(self, words: np.ndarray, queries: np.ndarray, radius: int,
                      threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        budget = self._probe_budget(len(words))
-        no_lims = np.zeros(0, np.int64)
-        counts = _range_kernel(queries, radius, *self._tables_args(), budget, no_lims,
-                               np.zeros(0, np.int32), np.zeros(0, np.int64))
+        n_query = len(queries)
+        args = (queries, radius, self._probe_budget(len(words)))
+        serial = n_query < _PARALLEL_FROM
+        counts = np.zeros(n_query, np.int64)  # pass 1: how many, or -1 (over budget)
+        run_in_chunks(_range_queries, n_query, threads,
+                      (*args, counts, np.zeros(0, np.int64), np.zeros(0, np.int32),
+                       np.zeros(0, np.int64), *self._tables_tuple()), serial=serial)
         fell_back = counts < 0
-        scanned = None
+        sizes = counts.copy()
         if fell_back.any():
             scanned = flat_range_search(words, queries[fell_back], radius, self.bits, threads)
-            counts[fell_back] = np.diff(scanned[0])
-        lims = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+            sizes[fell_back] = np.diff(scanned[0])
+        lims = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         out_d = np.empty(lims[-1], np.int32)
         out_pos = np.empty(lims[-1], np.int64)
-        _range_kernel(queries, radius, *self._tables_args(), budget, lims, out_d, out_pos)
-        if scanned is not None:
-            for row, q in enumerate(np.flatnonzero(fell_back)):
-                lo, hi = scanned[0][row], scanned[0][row + 1]
-                out_d[lims[q]:lims[q + 1]] = scanned[1][lo:hi]
-                out_pos[lims[q]:lims[q + 1]] = scanned[2][lo:hi]
+        run_in_chunks(_range_queries, n_query, threads,
+                      (*args, counts, lims, out_d, out_pos, *self._tables_tuple()),
+                      serial=serial)  # pass 2 skips the queries marked -1
+        for row, q in enumerate(np.flatnonzero(fell_back)):
+            lo, hi = scanned[0][row], scanned[0][row + 1]
+            out_d[lims[q]:lims[q + 1]] = scanned[1][lo:hi]
+            out_pos[lims[q]:lims[q + 1]] = scanned[2][lo:hi]
         self.last_fell_back = fell_back
         return lims, out_d, out_pos
 
