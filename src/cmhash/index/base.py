@@ -20,8 +20,6 @@ The index keeps the codes and ids; a backend (:mod:`cmhash.index.backend`) only 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from cmhash.index.faiss_backend import FAISS_BACKENDS
 from cmhash.index.flat import FlatBackend
 from cmhash.index.io import IndexFile, read_index_file, write_index_file
 from cmhash.index.mih import MIHBackend
+from cmhash.index.parallel import numba_threads
 from cmhash.index.selection import MISSING_DISTANCE, MISSING_ID
 from cmhash.utils.validation import check_bits
 
@@ -223,7 +222,7 @@ class HammingIndex:
         if not self._count or not len(words):
             return (np.full((len(words), k), MISSING_DISTANCE, np.int32),
                     np.full((len(words), k), MISSING_ID, np.int64))
-        with _numba_threads(threads):
+        with numba_threads(threads):
             distances, positions = self._backend.search(self.words, words, int(k), threads)
         return distances, self._to_ids(positions)
 
@@ -245,7 +244,7 @@ class HammingIndex:
         if not self._count or not len(words):
             return (np.zeros(len(words) + 1, np.int64), np.zeros(0, np.int32),
                     np.zeros(0, np.int64))
-        with _numba_threads(threads):
+        with numba_threads(threads):
             lims, distances, positions = self._backend.range_search(
                 self.words, words, min(int(radius), self.bits), threads)
         return lims, distances, self._to_ids(positions)
@@ -306,14 +305,3 @@ class HammingIndex:
             "file": str(self._source) if self._source else None,
             "advice": advise_backend(self._count, self.bits),
         }
-
-
-@contextmanager
-def _numba_threads(n: int) -> Iterator[None]:
-    """Run numba kernels on ``n`` threads inside the block, then restore the count."""
-    previous = numba.get_num_threads()
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)

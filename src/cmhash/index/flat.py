@@ -12,7 +12,7 @@ database position).  Early in a scan, while the bound is still loose, and for k 
 hundreds, many blocks hold such an item, so this inner search matters as much as the distances.
 
 Both cores: work items are (group of queries, segment of the database) pairs, split among the
-threads (:mod:`cmhash.index.parallel`).  A large batch is split into groups only; a batch too
+threads by numba ``prange``.  A large batch is split into groups only; a batch too
 small to keep every thread busy (one query, say) also splits the database into segments, whose
 partial top-k lists are merged in segment order, so ties stay in position order.  A search of
 little work (under ``_PARALLEL_FROM`` query × code words) runs on the calling thread.
@@ -27,7 +27,7 @@ import numpy as np
 
 from cmhash.codes._words import BLOCK_CODES, block_distances, load_block
 from cmhash.index.backend import Backend
-from cmhash.index.parallel import run_in_chunks
+from cmhash.index.parallel import numba_threads
 from cmhash.index.selection import buffer_capacity, shrink, write_top_k
 
 _MAX_GROUP = 64  # queries that scan a cached block one after another
@@ -91,13 +91,12 @@ def _scan_group(queries, first_query, n_group, words, lo, hi, k, n_bits, segment
         cand_pos[q, segment, :f] = buf_pos[member, :f]
 
 
-@numba.njit(cache=True, nogil=True)
-def _scan_items(first, last, queries, words, k, n_bits, group_size, n_segments, cand_d,
-                cand_pos, cand_n):
-    """Work items ``first..last-1``; item = (group of queries, database segment)."""
+@numba.njit(parallel=True, cache=True)
+def _scan_items(queries, words, k, n_bits, group_size, n_segments, cand_d, cand_pos, cand_n):
+    """Every work item, in parallel; item = (group of queries, database segment)."""
     n_query = queries.shape[0]
     n_db = words.shape[0]
-    for item in range(first, last):
+    for item in numba.prange(-(-n_query // group_size) * n_segments):
         segment = item % n_segments
         first_query = (item // n_segments) * group_size
         _scan_group(queries, first_query, min(n_query, first_query + group_size) - first_query,
@@ -157,12 +156,11 @@ def _within_group(queries, first_query, n_group, words, radius, counts, lims, ou
     counts[first_query:first_query + n_group] = filled
 
 
-@numba.njit(cache=True, nogil=True)
-def _within_groups(first, last, queries, words, radius, group_size, counts, lims, out_d,
-                   out_pos):
-    """Groups ``first..last-1`` of the range search (see :func:`_within_group`)."""
+@numba.njit(parallel=True, cache=True)
+def _within_groups(queries, words, radius, group_size, counts, lims, out_d, out_pos):
+    """Every group of the range search, in parallel (see :func:`_within_group`)."""
     n_query = queries.shape[0]
-    for g in range(first, last):
+    for g in numba.prange(-(-n_query // group_size)):
         first_query = g * group_size
         _within_group(queries, first_query, min(n_query, first_query + group_size) - first_query,
                       words, radius, counts, lims, out_d, out_pos)
@@ -211,8 +209,8 @@ def flat_search(words: np.ndarray, queries: np.ndarray, k: int, bits: int,
     cand_d = np.empty((n_query, n_segments, kept), np.int32)
     cand_pos = np.empty((n_query, n_segments, kept), np.int64)
     cand_n = np.zeros((n_query, n_segments), np.int64)
-    run_in_chunks(_scan_items, -(-n_query // group_size) * n_segments, threads,
-                  (queries, words, k, bits, group_size, n_segments, cand_d, cand_pos, cand_n))
+    with numba_threads(threads):
+        _scan_items(queries, words, k, bits, group_size, n_segments, cand_d, cand_pos, cand_n)
     out_d = np.empty((n_query, k), np.int32)
     out_pos = np.empty((n_query, k), np.int64)
     _merge_segments(cand_d, cand_pos, cand_n, k, bits, out_d, out_pos)
@@ -224,19 +222,17 @@ def flat_range_search(words: np.ndarray, queries: np.ndarray, radius: int, bits:
     """(lims, distances, positions) of every code within ``radius``, by brute force: one pass
     counts, a second writes."""
     n_query = len(queries)
+    if _small(n_query, words):
+        threads = 1
     group_size, _ = work_split(n_query, len(words), 1, threads)
-    n_groups = -(-n_query // group_size)
     counts = np.zeros(n_query, np.int64)
-    no_lims = np.zeros(0, np.int64)
-    run_in_chunks(_within_groups, n_groups, threads,
-                  (queries, words, radius, group_size, counts, no_lims, np.zeros(0, np.int32),
-                   np.zeros(0, np.int64)), serial=_small(n_query, words))
-    lims = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    out_d = np.empty(lims[-1], np.int32)
-    out_pos = np.empty(lims[-1], np.int64)
-    run_in_chunks(_within_groups, n_groups, threads,
-                  (queries, words, radius, group_size, counts, lims, out_d, out_pos),
-                  serial=_small(n_query, words))
+    with numba_threads(threads):
+        _within_groups(queries, words, radius, group_size, counts, np.zeros(0, np.int64),
+                       np.zeros(0, np.int32), np.zeros(0, np.int64))
+        lims = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        out_d = np.empty(lims[-1], np.int32)
+        out_pos = np.empty(lims[-1], np.int64)
+        _within_groups(queries, words, radius, group_size, counts, lims, out_d, out_pos)
     _order_rows(lims, out_d, out_pos, bits)
     return lims, out_d, out_pos
 

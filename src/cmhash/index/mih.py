@@ -45,7 +45,7 @@ from cmhash.codes._words import WORD_BITS, distance_at, popcount
 from cmhash.errors import InputError
 from cmhash.index.backend import Backend
 from cmhash.index.flat import flat_range_search, flat_search
-from cmhash.index.parallel import run_in_chunks
+from cmhash.index.parallel import numba_threads
 from cmhash.index.selection import write_top_k
 
 _POSITION_BITS = np.uint64(40)  # a found code's key: distance << 40 | position
@@ -246,28 +246,27 @@ def _probe_query(query, tables, keep, tau, max_probes):
     return found, min(n_found, keep), probes_before[t]
 
 
-@numba.njit(cache=True, nogil=True)
-def _search_queries(first, last, queries, k, n_bits, max_probes, out_d, out_pos, probes,
-                    fell_back, *tables):
-    """k-nearest search of queries ``first..last-1``; a query over budget is flagged."""
+@numba.njit(parallel=True, cache=True)
+def _search_queries(queries, k, n_bits, max_probes, out_d, out_pos, probes, fell_back, tables):
+    """k-nearest search of every query, in parallel; a query over budget is flagged."""
     keep = min(k, tables[9].shape[1])
-    histogram = np.empty(n_bits + 2, np.int64)
-    for q in range(first, last):
-        found, n, probes[q] = _probe_query(queries[q], tables, keep, n_bits, max_probes)
+    for q in numba.prange(queries.shape[0]):
+        found, n, query_probes = _probe_query(queries[q], tables, keep, n_bits, max_probes)
+        probes[q] = query_probes
         if n < 0:
             fell_back[q] = True
             continue
         distances = (found[:n] >> _POSITION_BITS).astype(np.int32)
         positions = (found[:n] & _POSITION_MASK).astype(np.int64)
-        write_top_k(distances, positions, n, k, histogram, out_d[q], out_pos[q])
+        write_top_k(distances, positions, n, k, np.empty(n_bits + 2, np.int64), out_d[q],
+                    out_pos[q])
 
 
-@numba.njit(cache=True, nogil=True)
-def _range_queries(first, last, queries, radius, max_probes, counts, lims, out_d, out_pos,
-                   *tables):
-    """Range search of queries ``first..last-1``: counts (-1 over budget) if ``lims`` is empty,
+@numba.njit(parallel=True, cache=True)
+def _range_queries(queries, radius, max_probes, counts, lims, out_d, out_pos, tables):
+    """Range search of every query, in parallel: counts (-1 over budget) if ``lims`` is empty,
     else results written from ``lims[q]`` on, by distance then position."""
-    for q in range(first, last):
+    for q in numba.prange(queries.shape[0]):
         if lims.shape[0] and counts[q] < 0:
             continue
         found, n, _ = _probe_query(queries[q], tables, tables[9].shape[1], radius, max_probes)
@@ -350,10 +349,10 @@ class MIHBackend(Backend):
         positions = np.empty((n_query, k), np.int64)
         self.last_probes = np.zeros(n_query, np.int64)
         self.last_fell_back = np.zeros(n_query, np.bool_)
-        run_in_chunks(_search_queries, n_query, threads,
-                      (queries, k, self.bits, self._probe_budget(len(words)), distances,
-                       positions, self.last_probes, self.last_fell_back, *self._tables_tuple()),
-                      serial=n_query < _PARALLEL_FROM)
+        with numba_threads(threads if n_query >= _PARALLEL_FROM else 1):
+            _search_queries(queries, k, self.bits, self._probe_budget(len(words)), distances,
+                            positions, self.last_probes, self.last_fell_back,
+                            self._tables_tuple())
         if self.last_fell_back.any():
             rows = np.flatnonzero(self.last_fell_back)
             distances[rows], positions[rows] = flat_search(words, queries[rows], k, self.bits,
@@ -364,11 +363,11 @@ class MIHBackend(Backend):
                      threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n_query = len(queries)
         args = (queries, radius, self._probe_budget(len(words)))
-        serial = n_query < _PARALLEL_FROM
+        kernel_threads = threads if n_query >= _PARALLEL_FROM else 1
         counts = np.zeros(n_query, np.int64)  # pass 1: how many, or -1 (over budget)
-        run_in_chunks(_range_queries, n_query, threads,
-                      (*args, counts, np.zeros(0, np.int64), np.zeros(0, np.int32),
-                       np.zeros(0, np.int64), *self._tables_tuple()), serial=serial)
+        with numba_threads(kernel_threads):
+            _range_queries(*args, counts, np.zeros(0, np.int64), np.zeros(0, np.int32),
+                           np.zeros(0, np.int64), self._tables_tuple())
         fell_back = counts < 0
         sizes = counts.copy()
         if fell_back.any():
@@ -377,9 +376,8 @@ class MIHBackend(Backend):
         lims = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         out_d = np.empty(lims[-1], np.int32)
         out_pos = np.empty(lims[-1], np.int64)
-        run_in_chunks(_range_queries, n_query, threads,
-                      (*args, counts, lims, out_d, out_pos, *self._tables_tuple()),
-                      serial=serial)  # pass 2 skips the queries marked -1
+        with numba_threads(kernel_threads):  # pass 2 skips the queries marked -1
+            _range_queries(*args, counts, lims, out_d, out_pos, self._tables_tuple())
         for row, q in enumerate(np.flatnonzero(fell_back)):
             lo, hi = scanned[0][row], scanned[0][row + 1]
             out_d[lims[q]:lims[q + 1]] = scanned[1][lo:hi]
