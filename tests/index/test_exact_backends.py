@@ -141,3 +141,19 @@ def test_codes_as_packed_bytes_and_their_length_checked():
         index.remove([7])
     with pytest.raises(InputError, match="unknown index backend 'annoy'; available: flat, mih"):
         HammingIndex(64, "annoy")
+
+
+def test_info_reports_size_memory_and_advice(monkeypatch):
+    index = HammingIndex(64, "mih")
+    index.add(np.zeros((300, 8), np.uint8))
+    index.build()
+    info = index.info()
+    assert (info["backend"], info["exact"], info["count"], info["bits"]) == ("mih", True, 300, 64)
+    assert info["tie_order"] == "insertion order"
+    assert info["memory_bytes"]["codes"] == 300 * 8 and info["memory_bytes"]["ids"] == 300 * 8
+    assert info["memory_bytes"]["backend"] > 0 and sum(info["substring_bits"]) == 64
+    assert info["advice"]["backend"] == "flat"
+    monkeypatch.setattr("cmhash.index.advice.MIH_FROM", 200)
+    assert index.info()["advice"]["backend"] == "mih"
+    with pytest.raises(InputError, match="threads must be from 1"):
+        index.search(np.zeros((1, 8), np.uint8), 1, threads=0)

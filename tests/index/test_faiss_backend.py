@@ -26,7 +26,7 @@ def clustered(rng, n: int, bits: int) -> tuple[Codes, Codes]:
     return codes[:n], codes[n:]
 
 
-@pytest.mark.parametrize("bits", [8, 24, 64, 72, 128, 256])
+@pytest.mark.parametrize("bits", [8, 16, 24, 40, 64, 72, 128, 256])
 def test_faiss_flat_has_exact_distances_and_ties_only_at_the_boundary(bits):
     rng = np.random.default_rng(bits)
     db, queries = clustered(rng, 1500, bits)

@@ -48,7 +48,7 @@ def _scan_group(queries, first_query, n_group, words, lo, hi, k, n_bits, segment
                 cand_pos, cand_n):
     """Top k of ``words[lo:hi]`` for queries ``first_query ..+ n_group``, written to their
     candidate lists for ``segment`` in position order."""
-    capacity = min(2 * k + 32, hi - lo)
+    capacity = buffer_capacity(k, hi - lo)
     buf_d = np.empty((n_group, capacity), np.int32)
     buf_pos = np.empty((n_group, capacity), np.int64)
     fill = np.zeros(n_group, np.int64)
@@ -183,7 +183,7 @@ def work_split(n_query: int, n_db: int, k: int, threads: int) -> tuple[int, int]
     """(queries per group, database segments) for a batch: groups small enough that their
     selection buffers stay in cache and every thread gets a group; segments only when the
     groups alone cannot keep the threads busy."""
-    per_query = 12 * buffer_capacity(k, max(n_db, 1))
+    per_query = 12 * max(1, buffer_capacity(k, n_db))
     group_size = max(1, min(_MAX_GROUP, _GROUP_SCRATCH_BYTES // per_query,
                             -(-n_query // threads)))
     n_groups = -(-n_query // group_size)

@@ -4,8 +4,9 @@ hashing", TPAMI 2014).
 
 Each code is split into m disjoint substrings of consecutive bits (lengths ℓ_i differ by at most
 one: the first ``bits mod m`` are one bit longer).  Table i maps the value of substring i to the
-positions of the codes that have it: positions grouped by value (CSR), found through an array
-indexed by the value where 2^ℓ_i is small, else by binary search in the sorted distinct values.
+codes that have it: their positions and a copy of their words, grouped by value (CSR, so that a
+bucket's codes are read contiguously), found through an array indexed by the value where 2^ℓ_i
+is small, else by binary search in the sorted distinct values.
 
 Why it is exact (pigeonhole): the substring distances of two codes add up to their distance.
 If table i has been probed at every substring radius up to ρ_i (every value within Hamming
@@ -24,10 +25,13 @@ full round, t = m(r + 1) - 1, this is the paper's d_k < m(r + 1)): every code at
 is among those found, so choosing the k best by (distance, position) among them gives exactly
 the brute-force answer, ties included.  A range search stops once t ≥ radius.
 
-A code can be found in several tables; found codes are kept as sorted keys
-``distance << 40 | position``, deduplicated whenever the buffer is compacted.  When a query
-would need more lookups than a scan of the database costs (``max_probes``; codes far from all
-others, or too small a database), it is answered by the ``flat`` scan instead — same answer.
+A code can be found in several tables; it is taken only in the first (in step order) that
+holds it within the radius probed there, which its substring distances tell.  Taken codes are
+counted by distance, so the bound — the smallest distance with k codes at or below it — drops
+as they come, and codes beyond it are passed over; the rest are kept as keys
+``distance << 40 | position`` and sorted at the end.  When a query would need more lookups than
+a scan of the database costs (``max_probes``; codes spread like random ones, or too small a
+database), it is answered by the ``flat`` scan instead — the same answer.
 
 m: the paper's rule m ≈ bits / log2(n) (substrings of about log2(n) bits, so that each table
 holds about one code per value) unless given.

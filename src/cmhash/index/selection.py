@@ -23,9 +23,11 @@ MISSING_DISTANCE = np.iinfo(np.int32).max  # distance reported where fewer than 
 MISSING_ID = -1  # id reported where fewer than k items exist
 
 
+@numba.njit(cache=True)
 def buffer_capacity(k: int, n: int) -> int:
-    """Entries of a scan's per-query buffer: room for 2k + 32 items, at most ``n``."""
-    return max(1, min(2 * k + 32, n))
+    """Entries of a scan's per-query buffer for ``n`` items: room for 2k + 32, at most ``n``
+    (then it never fills before the last item)."""
+    return min(2 * k + 32, n)
 
 
 @numba.njit(cache=True)
