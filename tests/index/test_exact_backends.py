@@ -155,5 +155,6 @@ def test_info_reports_size_memory_and_advice(monkeypatch):
     assert info["advice"]["backend"] == "flat"
     monkeypatch.setattr("cmhash.index.advice.MIH_FROM", 200)
     assert index.info()["advice"]["backend"] == "mih"
+    assert index.info(k=1000)["advice"]["backend"] == "flat"
     with pytest.raises(InputError, match="threads must be from 1"):
         index.search(np.zeros((1, 8), np.uint8), 1, threads=0)

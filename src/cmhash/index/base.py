@@ -287,8 +287,9 @@ class HammingIndex:
 
     # ----------------------------------------------------------------- facts
 
-    def info(self) -> dict[str, Any]:
-        """What the index is, what it holds in memory, and which backend suits its size."""
+    def info(self, k: int = 10) -> dict[str, Any]:
+        """What the index is, what it holds in memory, and which backend suits its size for
+        searches of the k nearest (``advice``)."""
         self._sync()
         mapped = isinstance(self._words, np.memmap)
         return {
@@ -303,5 +304,5 @@ class HammingIndex:
                              "backend": self._backend.memory_bytes()},
             "memory_mapped": mapped,  # codes and ids are read from the file as needed
             "file": str(self._source) if self._source else None,
-            "advice": advise_backend(self._count, self.bits),
+            "advice": advise_backend(self._count, self.bits, k),
         }
