@@ -2,7 +2,8 @@
 
 Public entry points: datasets (:func:`load_dataset`, :func:`make_split`), methods
 (:func:`create_method`), codes (:class:`Codes`, :class:`CodeSet`), metrics
-(:func:`retrieval_metrics`, :func:`evaluate_code_set`) and trained models (:func:`load_model`).
+(:func:`retrieval_metrics`, :func:`evaluate_code_set`), trained models (:func:`load_model`)
+and search (:class:`HammingIndex`).
 
 ``import cmhash`` imports none of them (only the exceptions): each name is imported from its
 subpackage when first read (:mod:`cmhash.utils.lazy`), and torch, numba and matplotlib only
@@ -23,6 +24,7 @@ _EXPORTS = {
     **dict.fromkeys(["evaluate_code_set", "mean_average_precision", "retrieval_metrics"],
                     "cmhash.metrics"),
     "load_model": "cmhash.bundle",
+    "HammingIndex": "cmhash.index",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
@@ -30,12 +32,14 @@ if TYPE_CHECKING:  # what the names are, for type checkers and editors
     from cmhash.bundle import load_model
     from cmhash.codes import Codes, CodeSet, load_code_set, save_code_set
     from cmhash.data import PairedDataset, Split, list_datasets, load_dataset, make_split
+    from cmhash.index import HammingIndex
     from cmhash.methods import create_method, list_methods, load_method
     from cmhash.metrics import evaluate_code_set, mean_average_precision, retrieval_metrics
 
 __all__ = [
     "CodeSet",
     "Codes",
+    "HammingIndex",
     "InputError",
     "MissingExtraError",
     "MissingFileError",

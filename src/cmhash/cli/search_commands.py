@@ -83,8 +83,9 @@ def add_search_commands(commands: Any, data_root: argparse.ArgumentParser,
     build.add_argument("dataset")
     build.add_argument("--out", required=True, type=Path, help="the new collection folder")
     build.add_argument("--backend", default="flat",
-                       help="flat (exact), mih (exact, sub-linear on clustered codes) or a "
-                            "FAISS index (faiss_flat, faiss_hnsw, …); see docs/index.md")
+                       help="flat (exact), mih (exact, sub-linear on clustered codes) or a FAISS "
+                            "index (faiss-flat, faiss-hnsw, faiss-ivf, faiss-multihash); see "
+                            "docs/index.md")
     build.set_defaults(handler=_build)
     info = index_commands.add_parser("info", help="sizes, backend and model of a collection")
     info.add_argument("folder", type=Path)

@@ -6,14 +6,20 @@ no sort::
 
     rank(j) = #{i : d_i < d_j} + #{i <= j : d_i = d_j}
 
-One pass walks the database in order, counting per distance value all items and relevant items.
-When a relevant item is met, the running counts of its distance bucket are its position among
-the bucket's items and among the bucket's relevant items; they are noted.  After the pass,
-prefix sums of the counts say where each bucket starts, so each noted item gets its rank ρ and
-its relevant-rank m (how many relevant items rank at or above it) by one addition.
+One pass walks the database in order, counting the items of each distance value.  When a
+relevant item is met, the running count of its distance bucket — its place among the bucket's
+items — is noted beside its distance.  After the pass, prefix sums of the counts say where each
+bucket starts, and a walk over the noted items in database order gives each its rank ρ and its
+relevant-rank m (how many relevant items rank at or above it) by one addition each.
 
-Cost: O(n_query × n_db × words) time, O(n_db) scratch memory per thread, no query × database
-matrix.  Queries run in parallel (numba ``prange``).
+The distances come from the Hamming core shared with the index (:mod:`cmhash.codes._words`):
+the database is read in blocks of ``BLOCK_CODES`` codes (and label words) that stay in cache
+while a group of queries is scanned against them, and each block's distances and relevance
+flags are computed by vectorised loops.  The counting loop has no branch: every item's note is
+written, and the write position advances only for relevant items.
+
+Cost: O(n_query × n_db × words) time, O(group × n_db) scratch memory per thread, no query ×
+database matrix.  Groups of queries run in parallel (numba ``prange``).
 """
 
 from __future__ import annotations
@@ -22,120 +28,149 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from numba import types
-from numba.extending import intrinsic
 
 from cmhash.codes import Codes
+from cmhash.codes._words import BLOCK_CODES, as_words, block_distances, load_block
 from cmhash.errors import InputError
 
+_SCRATCH_BYTES = 32 * 2**20  # per thread, for the noted items of a group of queries
+_MAX_GROUP = 8  # queries scanned against each cached database block
 
-@intrinsic
-def _popcount(typingctx, x):
-    """Number of set bits of a uint64 (LLVM's ``ctpop``, one instruction on current CPUs)."""
-    def codegen(context, builder, signature, args):
-        return builder.ctpop(args[0])
-    return types.uint64(types.uint64), codegen
+
+@numba.njit(cache=True)
+def _relevance(query_labels, label_columns, n, out):
+    """``out[i] = 1`` where the query shares a label with item ``i`` of the block, else 0."""
+    if query_labels.shape[0] == 0:
+        out[:n] = 0
+        return
+    first = label_columns[0]
+    l0 = query_labels[0]
+    for i in range(n):
+        out[i] = (l0 & first[i]) != 0
+    for w in range(1, query_labels.shape[0]):
+        column = label_columns[w]
+        lw = query_labels[w]
+        for i in range(n):
+            out[i] |= (lw & column[i]) != 0
+
+
+@numba.njit(cache=True)
+def _note_group(q_codes, q_labels, first_query, n_group, db_codes, db_labels, shift,
+                at_radius, notes, n_noted):
+    """One pass over the database for queries ``first_query ..+ n_group``: count the items of
+    each distance into ``at_radius`` and note each relevant item as
+    ``(place in its distance bucket) << shift | distance`` in database order."""
+    n_db = db_codes.shape[0]
+    code_columns = np.empty((db_codes.shape[1], BLOCK_CODES), np.uint64)
+    label_columns = np.empty((db_labels.shape[1], BLOCK_CODES), np.uint64)
+    distances = np.empty(BLOCK_CODES, np.int32)
+    relevant = np.empty(BLOCK_CODES, np.uint8)
+    n_noted[:n_group] = 0
+    for start in range(0, n_db, BLOCK_CODES):
+        n = min(n_db, start + BLOCK_CODES) - start
+        load_block(db_codes, start, start + n, code_columns)
+        load_block(db_labels, start, start + n, label_columns)
+        for member in range(n_group):
+            q = first_query + member
+            block_distances(q_codes[q], code_columns, n, distances)
+            _relevance(q_labels[q], label_columns, n, relevant)
+            count = at_radius[q]
+            query_notes = notes[member]
+            noted = n_noted[member]
+            for i in range(n):
+                # unsigned indices: numba then adds no wrap-around check to each access
+                d = np.uint64(distances[i])
+                place = count[d] + 1
+                count[d] = place
+                query_notes[np.uint64(noted)] = (np.uint64(place) << shift) | d
+                noted += relevant[i]
+            n_noted[member] = noted
+
+
+@numba.njit(cache=True)
+def _rank_notes(notes, n_found, shift, count, relevant_count, depths, first_k, hits, ap_top_sum,
+                ap_first_sum):
+    """From one query's notes and counts: fill ``relevant_count``, add to the cut-off sums and
+    return Σ m/ρ over its relevant items."""
+    n_bits = count.shape[0] - 1
+    distance_mask = (np.uint64(1) << shift) - np.uint64(1)
+    max_depth = depths[-1] if depths.shape[0] else 0
+    max_first = first_k[-1] if first_k.shape[0] else 0
+    for r in range(n_found):
+        relevant_count[notes[r] & distance_mask] += 1
+    bucket_start = np.empty(n_bits + 1, np.int64)
+    relevant_bucket_start = np.empty(n_bits + 1, np.int64)
+    placed = 0
+    placed_relevant = 0
+    for d in range(n_bits + 1):
+        bucket_start[d] = placed
+        relevant_bucket_start[d] = placed_relevant
+        placed += count[d]
+        placed_relevant += relevant_count[d]
+    # walking the notes in database order, relevant_bucket_start[d] counts up to the
+    # relevant-rank m of each relevant item of bucket d
+    total = 0.0
+    for r in range(n_found):
+        d = notes[r] & distance_mask
+        relevant_bucket_start[d] += 1
+        rho = bucket_start[d] + np.int64(notes[r] >> shift)
+        m = relevant_bucket_start[d]
+        total += m / rho
+        # the few relevant items that rank within a depth cut-off or are among the first k
+        if rho <= max_depth:
+            for c in range(depths.shape[0]):
+                if rho <= depths[c]:
+                    hits[c] += 1
+                    ap_top_sum[c] += m / rho
+        if m <= max_first:
+            for c in range(first_k.shape[0]):
+                if m <= first_k[c]:
+                    ap_first_sum[c] += m / rho
+    return total
 
 
 @numba.njit(parallel=True, cache=True)
-def _rank_statistics_kernel(q_codes, db_codes, q_labels, db_labels, n_bits, depths, first_k):
+def _rank_statistics_kernel(q_codes, db_codes, q_labels, db_labels, n_bits, depths, first_k,
+                            group_size, n_threads):
     n_query = q_codes.shape[0]
     n_db = db_codes.shape[0]
-    n_words = q_codes.shape[1]
-    n_label_words = q_labels.shape[1]
-    n_depth = depths.shape[0]
-    n_first = first_k.shape[0]
-    max_depth = depths[-1] if n_depth else 0
-    max_first = first_k[-1] if n_first else 0
+    n_shift = 1
+    while (1 << n_shift) <= n_bits:
+        n_shift += 1
+    shift = np.uint64(n_shift)  # a note's distance takes the low n_shift bits
 
     n_relevant = np.zeros(n_query, np.int64)
     ap_sum = np.zeros(n_query, np.float64)
-    hits = np.zeros((n_query, n_depth), np.int64)
-    ap_top_sum = np.zeros((n_query, n_depth), np.float64)
-    ap_first_sum = np.zeros((n_query, n_first), np.float64)
+    hits = np.zeros((n_query, depths.shape[0]), np.int64)
+    ap_top_sum = np.zeros((n_query, depths.shape[0]), np.float64)
+    ap_first_sum = np.zeros((n_query, first_k.shape[0]), np.float64)
     at_radius = np.zeros((n_query, n_bits + 1), np.int64)
     relevant_at_radius = np.zeros((n_query, n_bits + 1), np.int64)
 
-    for q in numba.prange(n_query):
-        # for each relevant item met: its distance, and its position among the items and
-        # among the relevant items of its distance bucket
-        bucket = np.empty(n_db, np.int32)
-        place = np.empty(n_db, np.int32)
-        relevant_place = np.empty(n_db, np.int32)
-        count = np.zeros(n_bits + 1, np.int64)
-        relevant_count = np.zeros(n_bits + 1, np.int64)
-        n_found = 0
-        for j in range(n_db):
-            d = 0
-            for w in range(n_words):
-                d += _popcount(q_codes[q, w] ^ db_codes[j, w])
-            count[d] += 1
-            is_relevant = False
-            for w in range(n_label_words):
-                if q_labels[q, w] & db_labels[j, w]:
-                    is_relevant = True
-                    break
-            if is_relevant:
-                relevant_count[d] += 1
-                bucket[n_found] = d
-                place[n_found] = count[d]
-                relevant_place[n_found] = relevant_count[d]
-                n_found += 1
-
-        bucket_start = np.empty(n_bits + 1, np.int64)
-        relevant_bucket_start = np.empty(n_bits + 1, np.int64)
-        placed = 0
-        placed_relevant = 0
-        for d in range(n_bits + 1):
-            bucket_start[d] = placed
-            relevant_bucket_start[d] = placed_relevant
-            placed += count[d]
-            placed_relevant += relevant_count[d]
-        n_relevant[q] = n_found
-        at_radius[q] = count
-        relevant_at_radius[q] = relevant_count
-
-        total = 0.0
-        for r in range(n_found):
-            total += (relevant_bucket_start[bucket[r]] + relevant_place[r]) / (
-                bucket_start[bucket[r]] + place[r])
-        ap_sum[q] = total
-        if n_depth == 0 and n_first == 0:
-            continue
-        # the few relevant items that rank within a depth cut-off or are among the first k
-        query_hits = np.zeros(n_depth, np.int64)
-        query_ap_top = np.zeros(n_depth, np.float64)
-        query_ap_first = np.zeros(n_first, np.float64)
-        for r in range(n_found):
-            rho = bucket_start[bucket[r]] + place[r]
-            m = relevant_bucket_start[bucket[r]] + relevant_place[r]
-            if rho <= max_depth:
-                for c in range(n_depth):
-                    if rho <= depths[c]:
-                        query_hits[c] += 1
-                        query_ap_top[c] += m / rho
-            if m <= max_first:
-                for c in range(n_first):
-                    if m <= first_k[c]:
-                        query_ap_first[c] += m / rho
-        hits[q] = query_hits
-        ap_top_sum[q] = query_ap_top
-        ap_first_sum[q] = query_ap_first
+    # one chunk of query groups per thread, so that each thread allocates its scratch once
+    n_groups = (n_query + group_size - 1) // group_size
+    n_chunks = min(n_groups, n_threads)
+    for chunk in numba.prange(n_chunks):
+        notes = np.empty((group_size, n_db), np.uint64)
+        n_noted = np.zeros(group_size, np.int64)
+        for g in range(chunk * n_groups // n_chunks, (chunk + 1) * n_groups // n_chunks):
+            first_query = g * group_size
+            n_group = min(n_query, first_query + group_size) - first_query
+            _note_group(q_codes, q_labels, first_query, n_group, db_codes, db_labels, shift,
+                        at_radius, notes, n_noted)
+            for member in range(n_group):
+                q = first_query + member
+                n_relevant[q] = n_noted[member]
+                ap_sum[q] = _rank_notes(notes[member], n_noted[member], shift, at_radius[q],
+                                        relevant_at_radius[q], depths, first_k, hits[q],
+                                        ap_top_sum[q], ap_first_sum[q])
     return n_relevant, ap_sum, hits, ap_top_sum, ap_first_sum, at_radius, relevant_at_radius
-
-
-def _as_words(packed_bytes: np.ndarray) -> np.ndarray:
-    """(n, b) uint8 → (n, ceil(b / 8)) uint64, zero-padded (zeros change no XOR/AND result)."""
-    n, n_bytes = packed_bytes.shape
-    padded = np.zeros((n, -(-n_bytes // 8) * 8), np.uint8)
-    padded[:, :n_bytes] = packed_bytes
-    return padded.view(np.uint64)
 
 
 def pack_labels(labels: np.ndarray) -> np.ndarray:
     """Multi-hot (n, C) → (n, ceil(C / 64)) uint64 bit sets; relevance is ``a & b != 0``."""
     labels = np.asarray(labels)
-    return _as_words(np.packbits(labels != 0, axis=1, bitorder="little"))
+    return as_words(np.packbits(labels != 0, axis=1, bitorder="little"))
 
 
 @dataclass(frozen=True)
@@ -192,8 +227,9 @@ def rank_statistics(
     first_array = np.array(sorted(set(first_k)), np.int64)
     if (depth_array <= 0).any() or (first_array <= 0).any():
         raise InputError(f"cut-offs must be positive, got {list(depths) + list(first_k)}")
+    group_size = int(np.clip(_SCRATCH_BYTES // (8 * len(database)), 1, _MAX_GROUP))
     results = _rank_statistics_kernel(
-        _as_words(query.packed), _as_words(database.packed),
+        as_words(query.packed), as_words(database.packed),
         pack_labels(query_labels), pack_labels(database_labels),
-        query.bits, depth_array, first_array)
+        query.bits, depth_array, first_array, group_size, numba.get_num_threads())
     return RankStatistics(len(database), query.bits, depth_array, first_array, *results)
