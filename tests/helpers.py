@@ -149,3 +149,20 @@ def one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+class StatelessTask:
+    """The part of the training loop's Trainable that a task without networks has: nothing to
+    save or restore (tests of the loop itself subclass it and add ``phases``)."""
+
+    def training_state(self) -> dict:
+        return {}
+
+    def load_training_state(self, state: dict) -> None:
+        pass
+
+    def model_state(self) -> dict:
+        return {}
+
+    def load_model_state(self, state: dict) -> None:
+        pass

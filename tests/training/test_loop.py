@@ -7,7 +7,7 @@ import pytest
 from cmhash.errors import InputError
 from cmhash.methods import FitContext, create_method
 from cmhash.training import Phase, train
-from tests.helpers import labelled_pairs
+from tests.helpers import StatelessTask, labelled_pairs
 
 
 def _fit(workdir, resume=False, **params):
@@ -24,23 +24,11 @@ def test_a_resume_with_another_network_width_is_one_line(tmp_path):
         _fit(tmp_path, resume=True, hidden=32)
 
 
-class _Diverging:
+class _Diverging(StatelessTask):
     """A task without networks whose loss is NaN from the second epoch on."""
 
     def phases(self):
         return [Phase("only", 2, 4, lambda rows, epoch: {"loss": float("nan") if epoch else 1.5})]
-
-    def training_state(self):
-        return {}
-
-    def load_training_state(self, state):
-        pass
-
-    def model_state(self):
-        return {}
-
-    def load_model_state(self, state):
-        pass
 
 
 def test_a_diverged_loss_is_null_in_a_strict_json_log(tmp_path):

@@ -6,6 +6,7 @@ import torch
 
 from cmhash.training import Phase, load_checkpoint, train
 from cmhash.training.seeding import rng_states, seeded_rng, set_rng_states
+from tests.helpers import StatelessTask
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
     not torch.cuda.is_available(), reason="needs a CUDA device"))]
@@ -51,7 +52,7 @@ def test_saved_states_continue_the_same_streams(device):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
-class Noise:
+class Noise(StatelessTask):
     """A task whose steps record a dropout-like draw from the global generator."""
 
     def __init__(self, device: str) -> None:
@@ -65,17 +66,6 @@ class Noise:
         self.draws.append(float(torch.rand(1, device=self.device).item()))
         return {"rows": float(rows.sum())}
 
-    def training_state(self):
-        return {}
-
-    def load_training_state(self, state):
-        pass
-
-    def model_state(self):
-        return {}
-
-    def load_model_state(self, state):
-        pass
 
 
 @pytest.mark.parametrize("device", DEVICES)
