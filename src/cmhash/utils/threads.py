@@ -38,9 +38,12 @@ def set_threads(count: int | None = None) -> int:
     """Limit torch, the BLAS libraries and numba, loaded now or later, to ``count`` threads
     (default: :func:`usable_cores`); return the count."""
     count = count or usable_cores()
-    os.environ.update(dict.fromkeys(THREAD_VARIABLES, str(count)))
-    threadpool_limits(count)  # as a call, not a context: the limit stays for the process
     torch, numba = sys.modules.get("torch"), sys.modules.get("numba")
+    # numba re-reads NUMBA_NUM_THREADS at every compilation and refuses a value other than its
+    # thread pool's: once numba is loaded, only its own call changes the count
+    variables = [v for v in THREAD_VARIABLES if numba is None or v != "NUMBA_NUM_THREADS"]
+    os.environ.update(dict.fromkeys(variables, str(count)))
+    threadpool_limits(count)  # as a call, not a context: the limit stays for the process
     if torch is not None:
         torch.set_num_threads(count)
     if numba is not None:
