@@ -238,7 +238,7 @@ def main() -> None:
         "teacher + 20 student epochs, database codes the standard per-modality ones.  DADH:",
         "2,048 wide and 30 epochs instead of 8,192 and 300; AGAH: its text network 2,048 wide and",
         "20 epochs (Wiki: 100) instead of 8,192 and 300.  MITH and MATH: the authors' 30 epochs",
-        "(BertAdam's warm-up 5 % of them) in float32, frozen encoders'",
+        "(BertAdam's warm-up 5 % of them), the forward pass under bf16 autocast, frozen encoders'",
         "tokens projected to 512, validated against 3,000 of the training pairs; a code length",
         "still training is missing from its table (`python benchmarks/results_table.py --reuse",
         "--only mith-mirflickr --bits 64 --resume` continues it).  The last table gives every",
