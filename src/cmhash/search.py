@@ -85,10 +85,7 @@ def search_collection(folder: str | Path, *, text: str | None = None,
     modality = "text" if text is not None else "image"
     target = target or CROSS_MODAL[modality]
     with Collection.open(folder) as collection:
-        model = load_model(Path(folder) / MODEL_FOLDER, device)
-        if model.bits != collection.indexes[target].bits:
-            raise InputError(f"{folder}: the model makes {model.bits}-bit codes, the index holds "
-                             f"{collection.indexes[target].bits}-bit codes")
+        model = load_model(Path(folder) / MODEL_FOLDER, device)  # its bits: checked by search
         query: Codes = (model.encode_texts([text]) if text is not None
                         else model.encode_images([str(image)]))
         return collection.search(query, k, target)[0]

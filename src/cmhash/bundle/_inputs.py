@@ -134,7 +134,8 @@ class RawInputs:
         stored = dataset.image_features if self.modality == "image" else dataset.text_features
         feature = self.entry.get("feature")
         if kind == "features" and feature in stored:
-            return np.asarray(stored[feature], np.float64), np.ones(len(dataset.ids), bool)
+            pick = dataset.image_feature if self.modality == "image" else dataset.text_feature
+            return pick(feature), np.ones(len(dataset.ids), bool)  # checked finite there
         raise InputError(f"{self.source}: dataset {dataset.name!r} has no {self.modality} "
                          f"inputs this model reads ({self.entry.get('feature') or kind})")
 
