@@ -30,7 +30,7 @@ from token_projection import hash_parts  # noqa: E402
 
 from cmhash.bundle import load_model  # noqa: E402
 from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
-from cmhash.encoders import token_features  # noqa: E402
+from cmhash.inputs import dataset_features  # noqa: E402
 from cmhash.metrics import mean_average_precision  # noqa: E402
 from cmhash.pipeline import RunConfig, run  # noqa: E402
 
@@ -69,8 +69,8 @@ def main() -> None:
     dataset = load_dataset("mirflickr-images", args.data_root)
     fit_rows, validation_rows = carve_validation(make_split(dataset, "mirflickr").train, 1000, 0)
     database_rows = fit_rows[:3000]
-    features = {"image": token_features(dataset, "image", "efficientnet_lite0")[0],
-                "text": token_features(dataset, "text", "minilm")[0]}
+    features = {"image": dataset_features(dataset, "image", "efficientnet_lite0", "tokens")[0],
+                "text": dataset_features(dataset, "text", "minilm", "tokens")[0]}
     labels = dataset.labels
 
     def validation_map(queries: dict, database: dict, part: str) -> str:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from token_parts import saturation_and_stuck_bits  # noqa: E402
 
 from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
-from cmhash.encoders import token_features  # noqa: E402
+from cmhash.inputs import dataset_features  # noqa: E402
 from cmhash.methods.mith import MITH  # noqa: E402
 from cmhash.methods.token_base import TokenBatch  # noqa: E402
 
@@ -88,8 +88,8 @@ def main() -> None:
     args = parser.parse_args()
     dataset = load_dataset("mirflickr-images", args.data_root)
     fit_rows, _ = carve_validation(make_split(dataset, "mirflickr").train, 1000, 0)
-    image = token_features(dataset, "image", "efficientnet_lite0")[0][fit_rows]
-    text = token_features(dataset, "text", "minilm")[0][fit_rows]
+    image = dataset_features(dataset, "image", "efficientnet_lite0", "tokens")[0][fit_rows]
+    text = dataset_features(dataset, "text", "minilm", "tokens")[0][fit_rows]
     labels = dataset.labels[fit_rows]
     print(f"MITH first steps on MIRFlickr, likelihood scale {args.likelihood_scale}; "
           "batch statistics (image/text)")

@@ -22,8 +22,9 @@ $PYTHON -m cmhash encode mirflickr-images --data-root "$DATA" \
 $PYTHON -c "
 import sys
 from cmhash.data import load_dataset
-from cmhash.encoders import label_text_features
-label_text_features(load_dataset('mirflickr-images', sys.argv[1]), 'minilm:device=cuda')
+from cmhash.inputs import feature_source, label_text_inputs
+dataset = load_dataset('mirflickr-images', sys.argv[1])
+label_text_inputs(dataset, feature_source(dataset, 'tokens', 'text', 'minilm:device=cuda'))
 " "$DATA"
 pids=()
 for entry in "$@"; do

@@ -29,7 +29,7 @@ from token_projection import hash_parts  # noqa: E402
 
 from cmhash.bundle import load_model  # noqa: E402
 from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
-from cmhash.encoders import token_features  # noqa: E402
+from cmhash.inputs import dataset_features  # noqa: E402
 from cmhash.methods.mith import MITH  # noqa: E402
 from cmhash.metrics import mean_average_precision  # noqa: E402
 from cmhash.nn.transformer import localized_token_aggregation  # noqa: E402
@@ -74,8 +74,8 @@ def main() -> None:
     fit_rows, validation_rows = carve_validation(make_split(dataset, args.protocol).train,
                                                  1000, 0)
     database_rows = fit_rows[:3000]
-    features = {"image": token_features(dataset, "image", "efficientnet_lite0")[0],
-                "text": token_features(dataset, "text", "minilm")[0]}
+    features = {"image": dataset_features(dataset, "image", "efficientnet_lite0", "tokens")[0],
+                "text": dataset_features(dataset, "text", "minilm", "tokens")[0]}
     labels = dataset.labels
     queries = {m: hash_parts(method, x, validation_rows, m) for m, x in features.items()}
     database = {m: hash_parts(method, x, database_rows, m) for m, x in features.items()}

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from cmhash.codes import Codes  # noqa: E402
 from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
-from cmhash.encoders import token_features  # noqa: E402
+from cmhash.inputs import dataset_features  # noqa: E402
 from cmhash.methods import create_method  # noqa: E402
 from cmhash.methods.mith import MITH  # noqa: E402
 from cmhash.metrics import mean_average_precision  # noqa: E402
@@ -57,8 +57,8 @@ def main() -> None:
     fit_rows, validation_rows = carve_validation(make_split(dataset, "mirflickr").train, 1000, 0)
     fit_rows = fit_rows[: args.pairs]
     database_rows = fit_rows[:3000]
-    image, _ = token_features(dataset, "image", "efficientnet_lite0")
-    text, _ = token_features(dataset, "text", "minilm")
+    image, _ = dataset_features(dataset, "image", "efficientnet_lite0", "tokens")
+    text, _ = dataset_features(dataset, "text", "minilm", "tokens")
     labels = dataset.labels
     print(f"MITH, 16 bits, {len(fit_rows)} training pairs, {args.epochs} epochs; validation map "
           f"of {len(validation_rows)} queries against {len(database_rows)} training pairs")

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
-from cmhash.encoders import feature_matrix, label_text_features, token_features  # noqa: E402
+from cmhash.inputs import dataset_features, feature_source, label_text_inputs  # noqa: E402
 from cmhash.methods import FitContext, create_method  # noqa: E402
 
 
@@ -48,8 +48,8 @@ def main() -> None:
     dataset = load_dataset("mirflickr-images", args.data_root)
     split = make_split(dataset, "mirflickr")
     fit_rows, validation_rows = carve_validation(split.train, 1000, 0)
-    image, _ = feature_matrix(dataset, "image", "efficientnet_lite0")
-    text, _ = feature_matrix(dataset, "text", "bow")
+    image, _ = dataset_features(dataset, "image", "efficientnet_lite0")
+    text, _ = dataset_features(dataset, "text", "bow")
     labels = dataset.labels
     runs = [("hmah", {"teacher_epochs": args.epochs, "student_epochs": args.epochs})]
     runs += [("dadh", {"hidden": h, "epochs": args.epochs}) for h in args.dadh_hidden]
@@ -70,9 +70,9 @@ def main() -> None:
                   flush=True)
         print(f"<!-- {name} total {time.perf_counter() - started:.0f} s -->")
     token_rows = fit_rows[: 128 * args.token_steps]
-    image_tokens, _ = token_features(dataset, "image", "efficientnet_lite0")
-    text_tokens, _ = token_features(dataset, "text", "minilm")
-    label_tokens = label_text_features(dataset, "minilm")
+    image_tokens, _ = dataset_features(dataset, "image", "efficientnet_lite0", "tokens")
+    text_tokens, _ = dataset_features(dataset, "text", "minilm", "tokens")
+    label_tokens = label_text_inputs(dataset, feature_source(dataset, "tokens", "text", "minilm"))
     for name in ("mith", "math"):
         steps = -(-len(fit_rows) // 128)
         seconds = {}

@@ -39,24 +39,14 @@ import numpy as np
 
 from cmhash.codes import CodeSet, save_code_set
 from cmhash.data import (
-    PairedDataset,
     Split,
     carve_validation,
     check_protocol,
     load_dataset,
     make_split,
 )
-from cmhash.encoders import (
-    ENCODERS,
-    encoder_class,
-    feature_matrix,
-    glove50_vectors,
-    label_text_features,
-    list_encoders,
-    parse_encoder_spec,
-    token_features,
-)
 from cmhash.errors import InputError
+from cmhash.inputs import check_feature_names, resolve_inputs
 from cmhash.methods import FitContext, HashingMethod, create_method
 from cmhash.metrics import (
     DEFAULT_CURVE_DEPTHS,
@@ -83,63 +73,29 @@ def _without_invalid_pairs(split: Split, valid: np.ndarray) -> tuple[Split, int]
                  database_contains_train=split.database_contains_train), int((~valid).sum())
 
 
-def _inputs(method: HashingMethod, dataset: PairedDataset, modality: str, feature: str | None,
-            cache_dir: str | None) -> tuple[Any, np.ndarray]:
-    """Feature matrices, token features, or raw inputs (image paths, texts) as the method
-    takes them, and the valid rows."""
-    if method.input_kind == "global":
-        return feature_matrix(dataset, modality, feature, cache_dir)
-    if method.input_kind == "raw":
-        items = dataset.image_paths if modality == "image" else dataset.texts
-        if items is None:
-            raise InputError(f"dataset {dataset.name!r} has no {modality} items to read")
-        return np.asarray(items), np.ones(len(items), bool)
-    return token_features(dataset, modality, feature, cache_dir)
-
-
 def _validation_size(config: RunConfig, method: HashingMethod, n_train: int) -> int:
-    if not method.uses_validation:
+    if not method.input_spec.validation:
         return 0
     if config.validation_size is not None:
         return config.validation_size
     return min(2000, n_train // 10)
 
 
-def _word_vectors(dataset: PairedDataset, text_feature: str | None,
-                  method: HashingMethod) -> tuple[np.ndarray | None, str]:
-    """Vectors for the BoW columns, if the method uses them and the text feature is the BoW."""
-    is_bow = text_feature in (None, "bow") or (
-        text_feature is not None and parse_encoder_spec(text_feature)[0] == "bow")
-    if not method.uses_word_vectors or not is_bow or dataset.vocabulary is None:
-        return None, "none"
-    if dataset.vocabulary_vectors is not None:
-        return dataset.vocabulary_vectors, "shipped with the dataset"
-    vectors = glove50_vectors(dataset.vocabulary)
-    return vectors.matrix, f"GloVe 6B 50-d, coverage {vectors.coverage:.3f}"
-
-
-def _checked_method(config: RunConfig) -> HashingMethod:
-    """The method of ``config``, its parameters checked at every code length, and the protocol
-    and encoder names checked: all that can be checked without the data."""
+def _checked_methods(config: RunConfig) -> dict[int, HashingMethod]:
+    """The method of ``config`` at each code length, its parameters checked, and the protocol
+    and feature names checked: all that can be checked without the data."""
     check_run_config(config)
-    for bits in config.bits:
-        probe = create_method(config.method, bits=bits, random_state=config.seed,
-                              **config.params)
-        probe.validate_params()
+    methods = {bits: create_method(config.method, bits=bits, random_state=config.seed,
+                                   **config.params) for bits in config.bits}
+    for method in methods.values():
+        method.validate_params()
     check_protocol(config.protocol)
-    for modality, feature in (("image", config.image_feature), ("text", config.text_feature)):
-        # a global-feature method may name a feature stored in the dataset (checked once the
-        # dataset is read); a token method needs an encoder
-        if probe.input_kind == "tokens" and feature is None:
-            raise InputError(f"method {probe.name!r} needs token features: name an encoder "
-                             f"with --{modality}-feature: {', '.join(list_encoders(modality))}")
-        if feature is not None and probe.input_kind != "raw" and (
-                probe.input_kind == "tokens" or parse_encoder_spec(feature)[0] in ENCODERS):
-            encoder_class(feature, modality)
-    return probe
+    check_feature_names(config.method, methods[config.bits[0]].input_form,
+                        {"image": config.image_feature, "text": config.text_feature})
+    return methods
 
 
-def _check_labels(probe: HashingMethod, labels: np.ndarray, split: Split,
+def _check_labels(method: HashingMethod, labels: np.ndarray, split: Split,
                   fit_rows: np.ndarray) -> None:
     """Labels that make the run meaningful: some query has a relevant database item, and a
     supervised method's training rows have labels."""
@@ -147,8 +103,8 @@ def _check_labels(probe: HashingMethod, labels: np.ndarray, split: Split,
         raise InputError(f"no query pair shares a label with any database pair under protocol "
                          f"{split.protocol!r}, so no metric would be defined; are the labels "
                          "all zero?")
-    if probe.requires_labels:
-        probe.check_training_labels(labels[fit_rows], len(fit_rows))
+    if method.input_spec.labels:
+        method.check_training_labels(labels[fit_rows], len(fit_rows))
 
 
 def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = None,
@@ -157,15 +113,15 @@ def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = N
     """Carry out ``config`` in the run folder ``out_dir``; return the summary (also written to
     ``out_dir/summary.json``).  ``overwrite`` replaces another run found in ``out_dir``;
     ``keep_checkpoints`` keeps the training checkpoints of finished code lengths."""
-    probe = _checked_method(config)
+    methods = _checked_methods(config)
     require_matplotlib()  # the plots come last: a missing extra fails before the work
     import_module("cmhash.bundle", "cmhash run")  # torch and safetensors: checked likewise
     folder = claim_run_folder(out_dir, config, overwrite)
     with folder.removed_on_mistake():
-        return _run(config, probe, folder, data_root, log, keep_checkpoints)
+        return _run(config, methods, folder, data_root, log, keep_checkpoints)
 
 
-def _run(config: RunConfig, probe: HashingMethod, folder: RunFolder,
+def _run(config: RunConfig, methods: dict[int, HashingMethod], folder: RunFolder,
          data_root: str | Path | None, log: Any, keep_checkpoints: bool) -> dict[str, Any]:
     # the bundle writer and the training loop need torch: imported with the first run, not with
     # the CLI (run checked that they can be)
@@ -176,41 +132,36 @@ def _run(config: RunConfig, probe: HashingMethod, folder: RunFolder,
     dataset = load_dataset(config.dataset, data_root)
     split = make_split(dataset, config.protocol, config.split_seed)
     labels = dataset.require_labels("evaluation")
-    image, image_valid = _inputs(probe, dataset, "image", config.image_feature, config.cache_dir)
-    text, text_valid = _inputs(probe, dataset, "text", config.text_feature, config.cache_dir)
-    split, dropped = _without_invalid_pairs(split, image_valid & text_valid)
-    n_validation = _validation_size(config, probe, len(split.train))
+    first = methods[config.bits[0]]  # the inputs are the same at every code length
+    inputs = resolve_inputs(first.input_spec, first.input_form, dataset,
+                            {"image": config.image_feature, "text": config.text_feature},
+                            config.cache_dir)
+    image, text = inputs.image, inputs.text
+    split, dropped = _without_invalid_pairs(split, inputs.valid)
+    n_validation = _validation_size(config, first, len(split.train))
     fit_rows, validation_rows = (carve_validation(split.train, n_validation, config.seed)
                                  if n_validation else (split.train, split.train[:0]))
-    _check_labels(probe, labels, split, fit_rows)
-    word_vectors, word_vector_source = _word_vectors(dataset, config.text_feature, probe)
-    bundle_inputs = {modality: describe_input(dataset, modality, feature, probe.input_kind)
-                     for modality, feature in (("image", config.image_feature),
-                                               ("text", config.text_feature))}
+    _check_labels(first, labels, split, fit_rows)
+    bundle_inputs = {modality: describe_input(dataset, source)
+                     for modality, source in inputs.sources.items()}
     training = training_record(dataset, config.dataset, split, fit_rows)
-    label_text = None
-    if probe.uses_label_text:
-        label_text = (np.asarray(dataset.label_texts()) if probe.input_kind == "raw" else
-                      label_text_features(dataset, config.text_feature, config.cache_dir))
     folder.start({
         **asdict(config), "cmhash_version": __version__, "split": split.to_dict(),
         "validation": {"pairs": n_validation, "carved_from": "train", "seed": config.seed},
-        "pairs_dropped_unreadable": dropped, "word_vectors": word_vector_source,
+        "pairs_dropped_unreadable": dropped, "word_vectors": inputs.word_vector_source,
         "image_feature_shape": list(image.shape), "text_feature_shape": list(text.shape)})
 
     rows = []
-    for bits in config.bits:
+    for bits, method in methods.items():
         report = folder.finished_report(bits)
         if report is not None:  # finished before a resume
             rows.append(_summary_row(report, log))
             continue
-        method = create_method(config.method, bits=bits, random_state=config.seed,
-                               **config.params)
         context = FitContext(
             validation=(image[validation_rows], text[validation_rows],
                         labels[validation_rows]) if n_validation else None,
-            word_vectors=word_vectors, workdir=out_dir / f"train_{bits}",
-            label_text=None if label_text is None else label_text[fit_rows],
+            word_vectors=inputs.word_vectors, workdir=out_dir / f"train_{bits}",
+            label_text=None if inputs.label_text is None else inputs.label_text[fit_rows],
             resume=folder.resume, progress=True)
         started = time.perf_counter()
         method.fit(image[fit_rows], text[fit_rows], labels[fit_rows], context)

@@ -10,6 +10,7 @@ from cmhash.bundle import describe_input, load_model, save_model
 from cmhash.data import PairedDataset
 from cmhash.encoders import BagOfWords
 from cmhash.errors import InputError
+from cmhash.inputs import feature_source
 from cmhash.methods import create_method
 
 TEXTS = ["red sky sunset", "green tree", "blue sea", "red sunset", "tree forest", "sea waves"] * 4
@@ -29,14 +30,19 @@ def dataset() -> PairedDataset:
         text_features={"bow": BagOfWords(VOCABULARY).encode(TEXTS).global_features})
 
 
+def _describe(dataset, form, modality, feature):
+    """The bundle's entry for a run's ``feature`` of ``modality`` for a method on ``form``."""
+    return describe_input(dataset, feature_source(dataset, form, modality, feature))
+
+
 def test_a_stored_feature_is_recorded_by_name_and_raw_items_are_refused(tmp_path, dataset):
-    entry = describe_input(dataset, "image", None, "global")
+    entry = _describe(dataset, "global", "image", None)
     assert entry == {"source": "features", "dataset": "tiny", "feature": "sift"}
     image, text = dataset.image_feature("sift"), dataset.text_feature("bow")
     method = create_method("ridge_hash", bits=8, n_anchors=12, random_state=0).fit(
         image, text, dataset.labels)
     model = load_model(save_model(tmp_path / "m", method, inputs={
-        "image": entry, "text": describe_input(dataset, "text", "bow", "global")}))
+        "image": entry, "text": _describe(dataset, "global", "text", "bow")}))
     with pytest.raises(InputError, match="m: this model's image inputs are feature 'sift' stored "
                                          "in dataset 'tiny', which no encoder computes from raw "
                                          "images"):
@@ -49,17 +55,17 @@ def test_a_stored_feature_is_recorded_by_name_and_raw_items_are_refused(tmp_path
 
 
 def test_a_stored_bow_counts_as_the_bow_encoder_only_if_that_reproduces_it(dataset):
-    entry = describe_input(dataset, "text", "bow", "global")
+    entry = _describe(dataset, "global", "text", "bow")
     assert entry["source"] == "encoder" and entry["encoder"] == "bow"
     assert entry["vocabulary"] == VOCABULARY
     assert entry["fingerprint"] == BagOfWords(VOCABULARY).fingerprint()
     dataset.text_features["bow"][5, 0] = 1 - dataset.text_features["bow"][5, 0]
-    assert describe_input(dataset, "text", "bow", "global") == {
+    assert _describe(dataset, "global", "text", "bow") == {
         "source": "features", "dataset": "tiny", "feature": "bow"}
 
 
 def test_run_time_options_are_not_recorded(dataset):
     spec = "efficientnet_lite0:image_size=64,device=cpu,compile=false"
-    entry = describe_input(dataset, "image", spec, "tokens")
+    entry = _describe(dataset, "tokens", "image", spec)
     assert entry["options"] == {"image_size": 64} and entry["form"] == "tokens"
-    assert describe_input(dataset, "image", None, "raw") == {"source": "method"}
+    assert _describe(dataset, "raw", "image", None) == {"source": "method"}

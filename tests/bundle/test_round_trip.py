@@ -35,7 +35,7 @@ def _token_pairs(n: int = 40) -> tuple[TokenFeatures, TokenFeatures, np.ndarray]
 
 def _fitted(name: str):
     """A method fitted in seconds, and (image, text) inputs to encode."""
-    if METHODS[name].input_kind == "global":
+    if METHODS[name].input_spec.form == "global":
         image, text, labels = labelled_pairs(120)
         method = create_method(name, bits=16, random_state=0, **QUICK[name])
         return method.fit(image[:80], text[:80], labels[:80]), image[80:], text[80:]

@@ -21,7 +21,7 @@ def test_end_to_end_training_lowers_the_loss_and_reloads(tmp_path, tiny_clip, pa
     folder, _, _ = tiny_clip
     image, text, labels, label_text = pairs
     method = cls(bits=16, epochs=6, batch_size=8, clip_path=str(folder), random_state=0)
-    assert method.input_kind == "raw"
+    assert method.input_form == "raw"
     method.fit(image, text, labels, FitContext(label_text=label_text))
     totals = [r["losses"]["total"] for r in method.history_]
     assert totals[-1] < totals[1]  # from the first epoch with every memory-bank row written

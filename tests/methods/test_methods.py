@@ -43,7 +43,7 @@ QUICK = {
 }
 
 
-GLOBAL_INPUT = [m for m in list_methods() if METHODS[m].input_kind == "global"]
+GLOBAL_INPUT = [m for m in list_methods() if METHODS[m].input_spec.form == "global"]
 #: the token methods' quick settings, one step (their own tests: tests/methods/test_mith.py)
 TOKEN_QUICK = {"mith": {"epochs": 1, "batch_size": 40}, "math": {"epochs": 1, "batch_size": 40}}
 #: methods whose quick fit still takes seconds on a loaded 2-core machine
@@ -73,7 +73,7 @@ def _quick_fit(name, toy, tokens, random_state):
         return method.fit(image[:160], text[:160], labels[:160]), image[160:]
     image, text, labels = tokens
     rows = np.arange(40)
-    context = FitContext(label_text=text[rows]) if method.uses_label_text else None
+    context = FitContext(label_text=text[rows]) if method.input_spec.label_texts else None
     return method.fit(image[rows], text[rows], labels[rows], context), image[np.arange(40, 60)]
 
 

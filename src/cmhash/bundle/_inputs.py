@@ -7,8 +7,8 @@ The header holds one entry per modality (``inputs.image``, ``inputs.text``), wit
     options such as the device), its ``fingerprint`` and ``fingerprint_hash``, the ``form`` the
     method takes (``global``: the feature matrix; ``tokens``: global features, tokens and mask)
     and, for ``bow``, the ``vocabulary``.  Raw items are encoded as the feature cache encodes
-    them (:func:`cmhash.encoders.stored.encode_items`: same preprocessing and batches, float16),
-    by the encoder rebuilt on this machine once its fingerprint is checked against the header.
+    them (:func:`cmhash.inputs.item_inputs`: same preprocessing and batches, float16), by the
+    encoder rebuilt on this machine once its fingerprint is checked against the header.
 ``method``
     The method reads raw items itself (MITH or MATH fine-tuning CLIP): image paths or pixel
     arrays, and texts.
@@ -19,6 +19,10 @@ The header holds one entry per modality (``inputs.image``, ``inputs.text``), wit
 
 A stored text feature ``bow`` counts as the ``bow`` encoder over the dataset's vocabulary when
 that encoder reproduces it on every pair (MIRFlickr's tag BoW does).
+
+An entry is written from where the run took the modality's inputs (a
+:class:`cmhash.inputs.FeatureSource`) and read back into one: the inputs of a dataset or of raw
+items are then built by :mod:`cmhash.inputs`, as in training.
 """
 
 from __future__ import annotations
@@ -31,18 +35,9 @@ from typing import Any
 import numpy as np
 
 from cmhash.data import PairedDataset
-from cmhash.encoders import (
-    ENCODERS,
-    BagOfWords,
-    Encoder,
-    TokenFeatures,
-    cached_inputs,
-    create_encoder,
-    is_stored_feature,
-    parse_encoder_spec,
-)
-from cmhash.encoders.stored import encode_items
+from cmhash.encoders import ENCODERS, BagOfWords, Encoder, create_encoder
 from cmhash.errors import InputError
+from cmhash.inputs import FeatureSource, dataset_inputs, item_inputs, source_encoder
 
 #: encoder options that change where or how fast an encoder runs, not its output
 RUN_TIME_OPTIONS = ("device", "compile")
@@ -53,19 +48,17 @@ ITEMS = {"image": "images (file paths or uint8 pixel arrays)", "text": "texts"}
 FEATURES_ONLY = {"source": "features"}
 
 
-def describe_input(dataset: PairedDataset, modality: str, feature: str | None,
-                   input_kind: str) -> dict[str, Any]:
-    """The header entry of ``modality`` for a method of ``input_kind`` trained on ``dataset``'s
-    ``feature`` (a stored feature's name, an encoder spec, or None: the only stored one)."""
-    if input_kind == "raw":
+def describe_input(dataset: PairedDataset, source: FeatureSource) -> dict[str, Any]:
+    """The header entry of a modality whose training inputs came from ``source`` (see
+    :func:`cmhash.inputs.feature_source`) over ``dataset``."""
+    if source.form == "raw":
         return {"source": "method"}
-    if input_kind == "global" and is_stored_feature(dataset, modality, feature):
-        stored = dataset.image_features if modality == "image" else dataset.text_features
-        name = feature if feature is not None else next(iter(stored), None)
-        if modality == "text" and name == "bow" and _bow_encoder_reproduces(dataset):
-            return _encoder_entry("bow", dataset, "global")
-        return {"source": "features", "dataset": dataset.name, "feature": name}
-    return _encoder_entry(str(feature), dataset, input_kind)
+    if source.stored is not None:
+        if source.modality == "text" and source.stored == "bow" and \
+                _bow_encoder_reproduces(dataset):
+            return _encoder_entry(FeatureSource("text", source.form, encoder="bow"), dataset)
+        return {"source": "features", "dataset": dataset.name, "feature": source.stored}
+    return _encoder_entry(source, dataset)
 
 
 def _bow_encoder_reproduces(dataset: PairedDataset) -> bool:
@@ -79,11 +72,11 @@ def _bow_encoder_reproduces(dataset: PairedDataset) -> bool:
     return bool(np.array_equal(encoded, dataset.text_features["bow"]))
 
 
-def _encoder_entry(spec: str, dataset: PairedDataset, form: str) -> dict[str, Any]:
-    encoder = create_encoder(spec, dataset)
-    name, options = parse_encoder_spec(spec)
-    entry = {"source": "encoder", "encoder": name, "form": form,
-             "options": {k: v for k, v in options.items() if k not in RUN_TIME_OPTIONS},
+def _encoder_entry(source: FeatureSource, dataset: PairedDataset) -> dict[str, Any]:
+    encoder = source_encoder(source, dataset)
+    entry = {"source": "encoder", "encoder": source.encoder, "form": source.form,
+             "options": {k: v for k, v in source.options.items()
+                         if k not in RUN_TIME_OPTIONS},
              "fingerprint": encoder.fingerprint(), "fingerprint_hash": encoder.fingerprint_hash()}
     if isinstance(encoder, BagOfWords):
         entry["vocabulary"] = encoder.vocabulary
@@ -92,7 +85,8 @@ def _encoder_entry(spec: str, dataset: PairedDataset, form: str) -> dict[str, An
 
 class RawInputs:
     """Turns raw items of one modality into the inputs of a bundled method (see the module
-    docstring); the encoder is rebuilt, on ``device``, at first use."""
+    docstring), through :mod:`cmhash.inputs`; the encoder is rebuilt, on ``device``, at first
+    use."""
 
     def __init__(self, entry: dict[str, Any], modality: str, device: str, source: Path) -> None:
         self.entry = entry
@@ -105,7 +99,7 @@ class RawInputs:
         """What the method's ``encode_image`` / ``encode_text`` takes for ``items``."""
         kind = self.entry["source"]
         if kind == "method":
-            return _object_array(items)
+            return item_inputs(items, "raw")
         if kind != "encoder":
             trained_on = (f"feature {self.entry['feature']!r} stored in dataset "
                           f"{self.entry['dataset']!r}" if "dataset" in self.entry else
@@ -114,10 +108,7 @@ class RawInputs:
                              f"{trained_on}, which no encoder computes from raw "
                              f"{ITEMS[self.modality]}; encode feature rows with "
                              f"model.hashing_method.encode_{self.modality}(rows)")
-        features = encode_items(self.encoder(), items)
-        if self.entry["form"] == "tokens":
-            return TokenFeatures(features.global_features, features.tokens, features.mask)
-        return features.global_features.astype(np.float64)
+        return item_inputs(items, self.entry["form"], self.encoder())
 
     def dataset_inputs(self, dataset: PairedDataset,
                        cache_dir: str | Path | None = None) -> tuple[Any, np.ndarray]:
@@ -126,18 +117,18 @@ class RawInputs:
         missing), the raw items for a method that reads them, or the stored feature the model
         was trained on, if ``dataset`` has it."""
         kind = self.entry["source"]
-        if kind == "encoder":
-            return cached_inputs(dataset, self.encoder(), self.entry["form"], cache_dir)
         items = dataset.image_paths if self.modality == "image" else dataset.texts
-        if kind == "method" and items is not None:
-            return _object_array(items), np.ones(len(items), bool)
         stored = dataset.image_features if self.modality == "image" else dataset.text_features
         feature = self.entry.get("feature")
+        if kind == "encoder":
+            source = FeatureSource(self.modality, self.entry["form"], encoder=self.entry["encoder"])
+            return dataset_inputs(dataset, source, cache_dir, self.encoder())
+        if kind == "method" and items is not None:
+            return dataset_inputs(dataset, FeatureSource(self.modality, "raw"))
         if kind == "features" and feature in stored:
-            pick = dataset.image_feature if self.modality == "image" else dataset.text_feature
-            return pick(feature), np.ones(len(dataset.ids), bool)  # checked finite there
+            return dataset_inputs(dataset, FeatureSource(self.modality, "global", stored=feature))
         raise InputError(f"{self.source}: dataset {dataset.name!r} has no {self.modality} "
-                         f"inputs this model reads ({self.entry.get('feature') or kind})")
+                         f"inputs this model reads ({feature or kind})")
 
     def encoder(self) -> Encoder:
         """The encoder of the header entry, built here and checked against its fingerprint."""
@@ -158,10 +149,3 @@ class RawInputs:
                                  f"the model was trained with (in {', '.join(differs)})")
             self._encoder = encoder
         return self._encoder
-
-
-def _object_array(items: list[Any]) -> np.ndarray:
-    """``items`` as a 1-d object array (what a method that reads raw items takes)."""
-    array = np.empty(len(items), dtype=object)
-    array[:] = items
-    return array

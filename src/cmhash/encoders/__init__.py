@@ -27,8 +27,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from cmhash.data import PairedDataset
 from cmhash.encoders.base import EncodedBatch, Encoder, TokenFeatures
 from cmhash.encoders.bow import BagOfWords, build_vocabulary
@@ -126,73 +124,10 @@ def default_cache_dir() -> Path:
                                Path.home() / ".cache" / "cmhash" / "features"))
 
 
-def is_stored_feature(dataset: PairedDataset, modality: str, name: str | None) -> bool:
-    """Whether the global feature ``name`` of ``modality`` is one stored in the dataset (None:
-    its only one, if it stores one) rather than an encoder spec."""
-    stored = dataset.image_features if modality == "image" else dataset.text_features
-    return name in stored or (name is None and bool(stored))
-
-
 def feature_cache(cache_dir: str | Path | None = None) -> FeatureCache:
     """The feature cache in ``cache_dir`` (default: :func:`default_cache_dir`)."""
     cache = import_module("cmhash.encoders.cache", "the feature cache")
     return cache.FeatureCache(cache_dir or default_cache_dir())
-
-
-def feature_matrix(dataset: PairedDataset, modality: str, name: str | None,
-                   cache_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A global feature matrix (float64) and its valid rows, for ``modality``.
-
-    ``name`` is a feature stored in the dataset (or None for its only one), or an encoder spec,
-    whose features come from the cache (computed there if missing).
-    """
-    if is_stored_feature(dataset, modality, name):
-        matrix = dataset.image_feature(name) if modality == "image" else \
-            dataset.text_feature(name)
-        return matrix, np.ones(len(matrix), bool)
-    if name is None or parse_encoder_spec(name)[0] not in ENCODERS:
-        stored = dataset.image_features if modality == "image" else dataset.text_features
-        what = "no" if name is None else f"no {modality} feature {name!r} among its"
-        raise InputError(f"dataset {dataset.name!r} has {what} stored {modality} features "
-                         f"({', '.join(stored) or 'none'}); name one with --{modality}-feature, "
-                         f"or an encoder: {', '.join(list_encoders(modality))}")
-    return cached_inputs(dataset, create_encoder(name, dataset, modality), "global", cache_dir)
-
-
-def token_features(dataset: PairedDataset, modality: str, spec: str,
-                   cache_dir: str | Path | None = None) -> tuple[TokenFeatures, np.ndarray]:
-    """Global features, tokens and mask of ``modality`` from the encoder ``spec`` (through the
-    cache, computed there if missing), as memory maps; and the valid rows."""
-    encoder = create_encoder(spec, dataset, modality)
-    if encoder.token_shape is None:
-        raise InputError(f"encoder {encoder.name!r} has no token features")
-    return cached_inputs(dataset, encoder, "tokens", cache_dir)
-
-
-def cached_inputs(dataset: PairedDataset, encoder: Encoder, form: str,
-                  cache_dir: str | Path | None = None) -> tuple[Any, np.ndarray]:
-    """What a method takes from ``encoder`` for every pair of ``dataset``, through the feature
-    cache (computed there if missing), and the valid rows: for ``form="global"`` the float64
-    feature matrix (rows of unreadable items zero), for ``"tokens"`` :class:`TokenFeatures`
-    (memory maps)."""
-    features = feature_cache(cache_dir).encode(dataset, encoder)
-    if form == "tokens":
-        return TokenFeatures(features.global_features, features.tokens, features.mask), \
-            features.valid
-    matrix = np.asarray(features.global_features, np.float64)
-    matrix[~features.valid] = 0.0
-    return matrix, features.valid
-
-
-def label_text_features(dataset: PairedDataset, spec: str | None,
-                        cache_dir: str | Path | None = None) -> TokenFeatures:
-    """Token features of every pair's label text (its label names joined by spaces), encoded
-    by the text encoder ``spec`` like the captions (MATH's label branch)."""
-    if spec is None:
-        raise InputError("the label text needs a text encoder: name one with --text-feature")
-    label_texts = PairedDataset(name=f"{dataset.name}-label-text", ids=dataset.ids,
-                                texts=dataset.label_texts())
-    return token_features(label_texts, "text", spec, cache_dir)[0]
 
 
 __all__ = [
@@ -209,18 +144,13 @@ __all__ = [
     "MiniLM",
     "TokenFeatures",
     "WordVectors",
-    "cached_inputs",
     "create_encoder",
     "default_cache_dir",
     "encoder_class",
     "feature_cache",
-    "feature_matrix",
     "glove50_vectors",
-    "is_stored_feature",
-    "label_text_features",
     "list_encoders",
     "load_clip",
     "openai_to_hf",
     "parse_encoder_spec",
-    "token_features",
 ]

@@ -34,6 +34,7 @@ import numpy as np
 
 from cmhash.codes import Codes
 from cmhash.errors import InputError, NotFittedError
+from cmhash.inputs import InputSpec
 from cmhash.utils.atomic import write_atomic
 from cmhash.utils.validation import (
     SEED_RANGE,
@@ -69,7 +70,8 @@ class FitContext:
     validation : (image, text, labels) of validation queries carved from the training pairs,
         scored against the training pairs after every epoch to select the best epoch.
     word_vectors : (d_text, d_word) vectors of the text features' words (BoW columns).
-    label_text : token features of each training pair's label text (MATH), row-aligned.
+    label_text : each training pair's label text in the form of the text inputs (MATH),
+        row-aligned.
     workdir : folder for checkpoints and the training log.
     resume : continue from ``workdir``'s checkpoint.
     progress : show progress bars.
@@ -88,23 +90,16 @@ class HashingMethod:
 
     #: registry name
     name: ClassVar[str] = ""
-    #: whether ``fit`` needs labels
-    requires_labels: ClassVar[bool] = False
+    #: what the method takes as inputs (form, labels, validation split, word vectors, label
+    #: texts): one declaration that the run and the bundle resolve (see :mod:`cmhash.inputs`)
+    input_spec: ClassVar[InputSpec] = InputSpec()
     #: names of the learned ndarray attributes that ``save`` writes
     learned_arrays: ClassVar[tuple[str, ...]] = ()
     #: saved arrays that are statistics of the training features (normalisation), each with
     #: what it is; a model bundle lists them in its header
     normalisation: ClassVar[dict[str, str]] = {}
-    #: whether ``fit`` uses word vectors of the text features (see :class:`FitContext`)
-    uses_word_vectors: ClassVar[bool] = False
-    #: whether ``fit`` uses token features of the label texts (see :class:`FitContext`)
-    uses_label_text: ClassVar[bool] = False
-    #: whether the method selects its epoch on a validation split
-    uses_validation: ClassVar[bool] = False
     #: file suffix of ``save``
     file_suffix: ClassVar[str] = ".npz"
-    #: "global": feature matrices (n, d); "tokens": token features (see TokenFeatures)
-    input_kind: ClassVar[str] = "global"
     #: every constructor parameter → its accepted values (see :meth:`validate_params`)
     _parameter_constraints: ClassVar[ParameterTable] = {
         "bits": [CodeLength(8)],
@@ -114,6 +109,12 @@ class HashingMethod:
     def __init__(self, bits: int = 64, *, random_state: int | None = None) -> None:
         self.bits = bits
         self.random_state = random_state
+
+    @property
+    def input_form(self) -> str:
+        """The form of the inputs that ``fit`` and ``encode_*`` take with these parameters:
+        "global", "tokens" or "raw" (see :mod:`cmhash.inputs`)."""
+        return self.input_spec.form_for(self.get_params())
 
     # -- parameters -------------------------------------------------------------------------
     @classmethod
@@ -156,7 +157,7 @@ class HashingMethod:
         self.validate_params()
         image = check_features(image, "training image features")
         text = check_features(text, "training text features", len(image))
-        if self.requires_labels:
+        if self.input_spec.labels:
             labels = self.check_training_labels(labels, len(image))
         self.random_state_ = resolve_seed(self.random_state)
         self._fit(image, text, labels, context or FitContext())

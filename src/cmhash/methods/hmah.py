@@ -30,6 +30,7 @@ a randomly initialised Linear(d_text → 300).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -123,7 +124,7 @@ class HMAH(TorchHashingMethod):
     """HMAH with the authors' defaults (see the module docstring)."""
 
     name = "hmah"
-    uses_word_vectors = True
+    input_spec = replace(TorchHashingMethod.input_spec, word_vectors=True)
     optimizer_names = ("teacher_optimizer_", "discriminator_optimizer_", "student_optimizer_")
     _parameter_constraints: ClassVar[ParameterTable] = {
         **TorchHashingMethod._parameter_constraints,

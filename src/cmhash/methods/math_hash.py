@@ -26,6 +26,7 @@ Loss, with memory banks U^m_g (N × K) of the global hashes and S = 1[L_train L_
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -78,7 +79,7 @@ class MATH(TokenHashingMethod):
     """MATH with the authors' defaults (see the module docstring)."""
 
     name = "math"
-    uses_label_text = True
+    input_spec = replace(TokenHashingMethod.input_spec, label_texts=True)
     optimizer_names = ("optimizer_",)
     _parameter_constraints: ClassVar[ParameterTable] = {
         **TokenHashingMethod._parameter_constraints,

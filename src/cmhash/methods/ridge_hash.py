@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from cmhash.inputs import InputSpec
 from cmhash.methods._kernel_features import KernelLinearHash
 from cmhash.methods.base import ParameterTable
 from cmhash.utils.validation import Interval
@@ -28,7 +29,7 @@ class RidgeHash(KernelLinearHash):
     """Supervised: ridge regression of each modality onto label-derived codes."""
 
     name = "ridge_hash"
-    requires_labels = True
+    input_spec = InputSpec(labels=True)
     _parameter_constraints: ClassVar[ParameterTable] = {**KernelLinearHash._parameter_constraints,
                               "ridge": [Interval(float, 0, closed="neither")]}  # λ > 0
 

@@ -18,6 +18,7 @@ schedule that keeps the authors' warm-up: 5 % of their 30 epochs).
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -45,6 +46,9 @@ def float32_outputs(outputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
 
 class TokenHashingMethod(TorchHashingMethod):
     """A deep method on token features (see the module docstring)."""
+
+    #: token features, or with ``clip_path`` set the raw image paths and texts
+    input_spec = replace(TorchHashingMethod.input_spec, form="tokens", raw_with="clip_path")
 
     #: a forward pass costs ~1/3 of a training step per pair, so validating against all 9,000
     #: MIRFlickr training pairs would add ~40 % to each epoch on a CPU; 3,000 add ~15 %
@@ -78,11 +82,6 @@ class TokenHashingMethod(TorchHashingMethod):
         self.tokenizer_dir = tokenizer_dir
         self.clip_lr = clip_lr
         self.normalize_features = normalize_features
-
-    @property
-    def input_kind(self) -> str:  # type: ignore[override]
-        """"raw" (image paths and texts) with CLIP, else "tokens"."""
-        return "raw" if self.clip_path else "tokens"
 
     def _backbone_class(self) -> type[FrozenBackbone] | type[ClipBackbone]:
         return ClipBackbone if self.clip_path else FrozenBackbone

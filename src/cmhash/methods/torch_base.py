@@ -18,6 +18,7 @@ from torch import nn
 
 from cmhash.codes import Codes
 from cmhash.errors import InputError
+from cmhash.inputs import InputSpec
 from cmhash.methods.base import FitContext, HashingMethod, ParameterTable
 from cmhash.metrics import mean_average_precision
 from cmhash.training import Phase, save_checkpoint, seeded_rng, train
@@ -36,8 +37,7 @@ ENCODE_BATCH = 4096
 class TorchHashingMethod(HashingMethod):
     """A supervised deep hashing method (see the module docstring)."""
 
-    requires_labels = True
-    uses_validation = True
+    input_spec = InputSpec(labels=True, validation=True)
     file_suffix = ".pt"
     #: names of the optimiser attributes that checkpoints hold
     optimizer_names: ClassVar[tuple[str, ...]] = ()
