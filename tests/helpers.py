@@ -48,7 +48,7 @@ def write_triplet(path: Path, zero_label_rows: slice | None = None) -> Path:
 def token_pairs(n: int = 90):
     """``n`` synthetic pairs of 3 classes as token features: 6 image tokens of width 16 and 5
     text tokens of width 8 around class centres (every other text's last 2 tokens masked)."""
-    from cmhash.encoders import TokenFeatures
+    from cmhash.encoders import Features
 
     rng = np.random.default_rng(0)
     classes = rng.integers(0, 3, n)
@@ -58,8 +58,8 @@ def token_pairs(n: int = 90):
     text_tokens = (centres[classes][:, :5, :8] + rng.normal(size=(n, 5, 8))).astype(np.float16)
     text_mask = np.ones((n, 5), bool)
     text_mask[::2, 3:] = False
-    image = TokenFeatures(image_tokens.mean(axis=1), image_tokens)
-    text = TokenFeatures(text_tokens.mean(axis=1), text_tokens, text_mask)
+    image = Features(image_tokens.mean(axis=1), image_tokens)
+    text = Features(text_tokens.mean(axis=1), text_tokens, text_mask)
     return image, text, labels
 
 

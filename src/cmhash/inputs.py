@@ -7,7 +7,7 @@ A method declares its needs in one typed value, :class:`InputSpec` (its class at
     A float64 feature matrix (n, d) per modality: a feature stored in the dataset (e.g. Wiki's
     SIFT, MIRFlickr's tag BoW over its vocabulary) or an encoder's global features.
 ``tokens``
-    :class:`~cmhash.encoders.TokenFeatures` (global features, tokens, mask) of an encoder with
+    :class:`~cmhash.encoders.Features` (global features, tokens, mask) of an encoder with
     token features.
 ``raw``
     The items themselves, as a 1-d object array (image paths, texts): the method reads them
@@ -35,9 +35,8 @@ import numpy as np
 from cmhash.data import PairedDataset
 from cmhash.encoders import (
     ENCODERS,
-    EncodedBatch,
     Encoder,
-    TokenFeatures,
+    Features,
     create_encoder,
     encoder_class,
     feature_cache,
@@ -186,8 +185,7 @@ def dataset_inputs(dataset: PairedDataset, source: FeatureSource,
         return matrix, np.ones(len(matrix), bool)
     features = feature_cache(cache_dir).encode(dataset, encoder or source_encoder(source,
                                                                                   dataset))
-    return _in_form(features.global_features, features.tokens, features.mask, source.form,
-                    features.valid), features.valid
+    return _in_form(features, source.form, features.valid), features.valid
 
 
 def item_inputs(items: list[Any], form: str, encoder: Encoder | None = None) -> Any:
@@ -198,18 +196,16 @@ def item_inputs(items: list[Any], form: str, encoder: Encoder | None = None) -> 
         return object_array(items)
     if encoder is None:
         raise InputError(f"{form} inputs of raw items need an encoder")
-    encoded: EncodedBatch = encode_items(encoder, items)
-    return _in_form(encoded.global_features, encoded.tokens, encoded.mask, form)
+    return _in_form(encode_items(encoder, items), form)
 
 
-def _in_form(global_features: np.ndarray, tokens: np.ndarray | None, mask: np.ndarray | None,
-             form: str, valid: np.ndarray | None = None) -> Any:
-    """An encoder's arrays as a method takes them: :class:`TokenFeatures` (the arrays as they
-    are, e.g. memory maps), or the float64 global feature matrix with the rows that are not
-    ``valid`` set to zero."""
+def _in_form(features: Features, form: str, valid: np.ndarray | None = None) -> Any:
+    """An encoder's features as a method takes them: for tokens the arrays as they are (e.g.
+    memory maps, without the cache's record), else the float64 global feature matrix with the
+    rows that are not ``valid`` set to zero."""
     if form == "tokens":
-        return TokenFeatures(global_features, tokens, mask)  # type: ignore[arg-type]
-    matrix = np.asarray(global_features, np.float64)
+        return Features(features.global_features, features.tokens, features.mask)
+    matrix = np.asarray(features.global_features, np.float64)
     if valid is not None:
         matrix[~valid] = 0.0
     return matrix

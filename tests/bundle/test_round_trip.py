@@ -12,7 +12,7 @@ from safetensors.numpy import load_file
 
 from cmhash.bundle import HEADER_FILE, WEIGHTS_FILE, load_model, save_model
 from cmhash.bundle._files import header_digest
-from cmhash.encoders import TokenFeatures
+from cmhash.encoders import Features
 from cmhash.errors import InputError
 from cmhash.methods import METHODS, FitContext, create_method, list_methods
 from tests.helpers import labelled_pairs
@@ -21,7 +21,7 @@ from tests.methods.test_methods import QUICK
 TOKEN_QUICK = {"epochs": 1, "batch_size": 20}
 
 
-def _token_pairs(n: int = 40) -> tuple[TokenFeatures, TokenFeatures, np.ndarray]:
+def _token_pairs(n: int = 40) -> tuple[Features, Features, np.ndarray]:
     """Image tokens (n, 4, 16) and text tokens (n, 3, 8) with padding, 3 classes."""
     rng = np.random.default_rng(0)
     labels = np.eye(3, dtype=np.uint8)[rng.integers(0, 3, n)]
@@ -29,8 +29,8 @@ def _token_pairs(n: int = 40) -> tuple[TokenFeatures, TokenFeatures, np.ndarray]
     text = rng.normal(size=(n, 3, 8)).astype(np.float16)
     mask = np.ones((n, 3), bool)
     mask[::2, 2] = False
-    return (TokenFeatures(image.mean(axis=1), image),
-            TokenFeatures(text.mean(axis=1), text, mask), labels)
+    return (Features(image.mean(axis=1), image),
+            Features(text.mean(axis=1), text, mask), labels)
 
 
 def _fitted(name: str):

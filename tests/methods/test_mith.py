@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from cmhash.encoders import TokenFeatures
+from cmhash.encoders import Features
 from cmhash.errors import InputError
 from cmhash.methods import FitContext, load_method
 from cmhash.methods.backbones import FrozenBackbone, hide_last_token
@@ -86,8 +86,8 @@ def test_frozen_projection_normalises_each_token_before_the_linear_map():
     backbone = FrozenBackbone({"image": 16})
     rng = np.random.default_rng(1)
     tokens = rng.normal(size=(4, 6, 16)).astype(np.float32)
-    features = TokenFeatures(tokens.mean(axis=1), tokens)
-    scaled = TokenFeatures(25 * tokens.mean(axis=1) + 3, 25 * tokens + 3)
+    features = Features(tokens.mean(axis=1), tokens)
+    scaled = Features(25 * tokens.mean(axis=1) + 3, 25 * tokens + 3)
     rows = np.arange(4)
     batch, batch_scaled = (backbone.embed(x, rows, "image") for x in (features, scaled))
     torch.testing.assert_close(batch.tokens, batch_scaled.tokens, atol=1e-4, rtol=1e-4)
@@ -150,7 +150,7 @@ def test_math_trains_with_label_text_and_encodes_without(tmp_path, tokens):
     from cmhash.methods.math_hash import MATH, modality_enhanced_attention
 
     image, text, labels = tokens
-    label_text = TokenFeatures(text.global_features[::-1].copy(), text.tokens[::-1].copy(),
+    label_text = Features(text.global_features[::-1].copy(), text.tokens[::-1].copy(),
                                text.mask)
     rows = np.arange(60)
     with pytest.raises(InputError, match="label text"):

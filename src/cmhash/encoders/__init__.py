@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cmhash.data import PairedDataset
-from cmhash.encoders.base import EncodedBatch, Encoder, TokenFeatures
+from cmhash.encoders.base import Encoder, Features
 from cmhash.encoders.bow import BagOfWords, build_vocabulary
 from cmhash.encoders.word_vectors import WordVectors, glove50_vectors
 from cmhash.errors import InputError
 from cmhash.utils.lazy import LazyRegistry, import_module, lazy_exports
 
 if TYPE_CHECKING:
-    from cmhash.encoders.cache import FeatureCache, Features
+    from cmhash.encoders.cache import CachedFeatures, FeatureCache
     from cmhash.encoders.clip import (
         ClipImage,
         ClipText,
@@ -55,7 +55,7 @@ ENCODERS: LazyRegistry = LazyRegistry("encoder", {
     "clip_text": "cmhash.encoders.clip:ClipText",
 })
 __getattr__, __dir__ = lazy_exports(__name__, {
-    **dict.fromkeys(["FeatureCache", "Features"], "cmhash.encoders.cache"),
+    **dict.fromkeys(["CachedFeatures", "FeatureCache"], "cmhash.encoders.cache"),
     **dict.fromkeys(["ClipImage", "ClipText", "ClipTokenModel", "load_clip", "openai_to_hf"],
                     "cmhash.encoders.clip"),
     "EfficientNetLite0": "cmhash.encoders.efficientnet",
@@ -133,16 +133,15 @@ def feature_cache(cache_dir: str | Path | None = None) -> FeatureCache:
 __all__ = [
     "ENCODERS",
     "BagOfWords",
+    "CachedFeatures",
     "ClipImage",
     "ClipText",
     "ClipTokenModel",
     "EfficientNetLite0",
-    "EncodedBatch",
     "Encoder",
     "FeatureCache",
     "Features",
     "MiniLM",
-    "TokenFeatures",
     "WordVectors",
     "create_encoder",
     "default_cache_dir",

@@ -1,7 +1,8 @@
 """The interface every encoder follows, and the arrays it produces.
 
-An encoder turns items (image paths or texts) into a global feature per item and, optionally,
-token features with a validity mask.  Work is split in two so that a DataLoader can stream:
+An encoder turns items (image paths or texts) into :class:`Features`: a global feature per item
+and, optionally, token features with a validity mask.  Work is split in two so that a DataLoader
+can stream:
 ``load(item)`` runs per item in worker processes (decode an image, or pass a text through) and
 ``encode_loaded(batch)`` runs the network on a collated batch.  ``fingerprint()`` names
 everything that determines the output (encoder, weights hash, preprocessing) and keys the cache.
@@ -17,22 +18,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-
-
-@dataclass
-class EncodedBatch:
-    """Features of a batch of B items.
-
-    Attributes
-    ----------
-    global_features : ndarray of shape (B, d), float32
-    tokens : ndarray of shape (B, L, d_token), float32, or None
-    mask : ndarray of shape (B, L), bool (True = a real token), or None
-    """
-
-    global_features: np.ndarray
-    tokens: np.ndarray | None = None
-    mask: np.ndarray | None = None
 
 
 class Encoder(ABC):
@@ -74,10 +59,10 @@ class Encoder(ABC):
         return loaded
 
     @abstractmethod
-    def encode_loaded(self, batch: Any) -> EncodedBatch:
+    def encode_loaded(self, batch: Any) -> Features:
         """Run the model on a collated batch."""
 
-    def encode(self, items: list[Any]) -> EncodedBatch:
+    def encode(self, items: list[Any]) -> Features:
         """Encode a list of items in one batch (no streaming)."""
         return self.encode_loaded(self.collate([self.load(item) for item in items]))
 
@@ -92,20 +77,21 @@ def file_sha256(path: str | Path) -> str:
 
 
 @dataclass
-class TokenFeatures:
-    """Inputs of token-based methods (MITH, MATH) for n items of one modality.
+class Features:
+    """Features of n items of one modality: what an encoder returns, what the feature cache
+    holds and what a method on tokens takes.
 
     Attributes
     ----------
     global_features : ndarray of shape (n, d)
-    tokens : ndarray of shape (n, L, d)
-    mask : ndarray of shape (n, L), bool (True = a real token), or None (all real)
+    tokens : ndarray of shape (n, L, d_token), or None (an encoder without token features)
+    mask : ndarray of shape (n, L), bool (True = a real token), or None (every token real)
 
     Arrays may be float16 memory maps; ``rows`` copies only the rows asked for.
     """
 
     global_features: np.ndarray
-    tokens: np.ndarray
+    tokens: np.ndarray | None = None
     mask: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -113,15 +99,18 @@ class TokenFeatures:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        """The shape of the tokens (n, L, d)."""
-        return tuple(self.tokens.shape)
+        """The shape of the tokens (n, L, d), or of the global features (n, d) without."""
+        return tuple((self.global_features if self.tokens is None else self.tokens).shape)
 
-    def __getitem__(self, indices: np.ndarray) -> TokenFeatures:
+    def __getitem__(self, indices: np.ndarray) -> Features:
         return self.rows(indices)
 
-    def rows(self, indices: np.ndarray) -> TokenFeatures:
+    def rows(self, indices: np.ndarray) -> Features:
         """A copy of the rows ``indices`` (in memory, in the stored dtype)."""
         indices = np.asarray(indices)
-        return TokenFeatures(np.asarray(self.global_features[indices]),
-                             np.asarray(self.tokens[indices]),
-                             None if self.mask is None else np.asarray(self.mask[indices]))
+
+        def pick(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else np.asarray(array[indices])
+
+        return Features(np.asarray(self.global_features[indices]), pick(self.tokens),
+                        pick(self.mask))

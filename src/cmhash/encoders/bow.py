@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from cmhash.encoders.base import EncodedBatch, Encoder
+from cmhash.encoders.base import Encoder, Features
 from cmhash.encoders.text import check_text
 from cmhash.errors import InputError
 
@@ -55,8 +55,8 @@ class BagOfWords(Encoder):
     def load(self, item: str) -> list[int]:
         return [self._column[w] for w in words(check_text(item)) if w in self._column]
 
-    def encode_loaded(self, batch: list[list[int]]) -> EncodedBatch:
+    def encode_loaded(self, batch: list[list[int]]) -> Features:
         bow = np.zeros((len(batch), len(self.vocabulary)), np.float32)
         for i, columns in enumerate(batch):
             bow[i, columns] = 1.0
-        return EncodedBatch(global_features=bow)
+        return Features(global_features=bow)

@@ -45,7 +45,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from cmhash.data import PairedDataset
-from cmhash.encoders.base import Encoder
+from cmhash.encoders.base import Encoder, Features
 from cmhash.encoders.item_digests import content_key, item_digests
 from cmhash.encoders.stored import BATCH_SIZE, array_layout, store_batch
 from cmhash.errors import InputError
@@ -54,29 +54,24 @@ from cmhash.utils.atomic import write_json
 CACHE_FORMAT = 2
 
 
-@dataclass
-class Features:
-    """Cached features of one dataset under one encoder (arrays are read-only memory maps).
+@dataclass(kw_only=True)
+class CachedFeatures(Features):
+    """Cached features of one dataset under one encoder: float16 arrays, read-only memory maps
+    (see :class:`~cmhash.encoders.base.Features`), and the cache's record of them.
 
     Attributes
     ----------
-    global_features : ndarray of shape (n, d), float16
-    tokens : ndarray of shape (n, L, d_token), float16, or None
-    mask : ndarray of shape (n, L), bool, or None (every token real)
     valid : ndarray of shape (n,), bool — False for items skipped as unreadable
     meta : dict — the fingerprint and the run's record
     path : Path
     """
 
-    global_features: np.ndarray
-    tokens: np.ndarray | None
-    mask: np.ndarray | None
     valid: np.ndarray
     meta: dict[str, Any]
     path: Path
 
     @classmethod
-    def open(cls, path: Path) -> Features:
+    def open(cls, path: Path) -> CachedFeatures:
         meta = json.loads((path / "meta.json").read_text())
 
         def array(name: str) -> np.ndarray | None:
@@ -86,7 +81,8 @@ class Features:
         global_features = array("global")
         valid = np.ones(len(global_features), bool)
         valid[[s["row"] for s in meta["skipped"]]] = False
-        return cls(global_features, array("tokens"), array("mask"), valid, meta, path)
+        return cls(global_features, array("tokens"), array("mask"), valid=valid, meta=meta,
+                   path=path)
 
 
 def encoder_items(dataset: PairedDataset, encoder: Encoder) -> list[str]:
@@ -133,20 +129,20 @@ class FeatureCache:
             digests = item_digests(encoder_items(dataset, encoder), encoder.modality)
         return self.root / content_key(dataset.name, digests) / self._encoder_folder(encoder)
 
-    def get(self, dataset: PairedDataset, encoder: Encoder) -> Features | None:
+    def get(self, dataset: PairedDataset, encoder: Encoder) -> CachedFeatures | None:
         """The cached features, or None if they are not (completely) there."""
         path = self.path_for(dataset, encoder)
-        return Features.open(path) if (path / "meta.json").is_file() else None
+        return CachedFeatures.open(path) if (path / "meta.json").is_file() else None
 
     def encode(self, dataset: PairedDataset, encoder: Encoder, batch_size: int = BATCH_SIZE,
                num_workers: int = 1, skip_unreadable: bool = False,
-               progress: bool = True) -> Features:
+               progress: bool = True) -> CachedFeatures:
         """Cached features, computing (or resuming) whatever is missing."""
         items = encoder_items(dataset, encoder)
         digests = item_digests(items, encoder.modality)
         final = self.path_for(dataset, encoder, digests)
         if (final / "meta.json").is_file():
-            return Features.open(final)
+            return CachedFeatures.open(final)
         if batch_size < 1:
             raise InputError(f"batch size must be positive, got {batch_size}")
         partial = final.with_name(final.name + ".partial")
@@ -202,7 +198,7 @@ class FeatureCache:
             shutil.rmtree(partial)
         else:
             os.replace(partial, final)
-        return Features.open(final)
+        return CachedFeatures.open(final)
 
     def _start(self, partial: Path, final: Path, encoder: Encoder, items: list[str],
                digests: np.ndarray, arrays: dict[str, np.memmap]) -> np.ndarray:
@@ -230,7 +226,7 @@ class FeatureCache:
             donor = items_file.parent
             if donor == final or not (donor / "meta.json").is_file():
                 continue
-            features = Features.open(donor)
+            features = CachedFeatures.open(donor)
             rows, donor_rows = [], []
             for donor_row, digest in enumerate(np.load(items_file)):
                 for row in wanted.get(digest.tobytes(), ()):

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cmhash.encoders.base import EncodedBatch, Encoder, file_sha256
+from cmhash.encoders.base import Encoder, Features, file_sha256
 from cmhash.encoders.hugging_face import offline
 from cmhash.encoders.images import read_image, to_unit_range
 from cmhash.encoders.text import check_text
@@ -258,11 +258,11 @@ class ClipImage(_ClipEncoder):
     def collate(self, loaded: list[np.ndarray]) -> torch.Tensor:
         return (to_unit_range(loaded) - CLIP_MEAN_STD[0]) / CLIP_MEAN_STD[1]
 
-    def encode_loaded(self, batch: torch.Tensor) -> EncodedBatch:
+    def encode_loaded(self, batch: torch.Tensor) -> Features:
         model, _ = self._backbone()
         with torch.inference_mode():
             global_features, tokens = model.image(batch.to(self.device))
-        return EncodedBatch(global_features.float().cpu().numpy(), tokens.float().cpu().numpy())
+        return Features(global_features.float().cpu().numpy(), tokens.float().cpu().numpy())
 
 
 class ClipText(_ClipEncoder):
@@ -287,12 +287,12 @@ class ClipText(_ClipEncoder):
     def load(self, item: str) -> str:
         return check_text(item)
 
-    def encode_loaded(self, batch: list[str]) -> EncodedBatch:
+    def encode_loaded(self, batch: list[str]) -> Features:
         model, tokenizer = self._backbone()
         encoded = tokenizer(batch, padding="max_length", truncation=True,
                             max_length=self.max_tokens, return_tensors="pt")
         with torch.inference_mode():
             global_features, tokens, mask = model.text(encoded["input_ids"].to(self.device),
                                                        encoded["attention_mask"].to(self.device))
-        return EncodedBatch(global_features.float().cpu().numpy(),
+        return Features(global_features.float().cpu().numpy(),
                             tokens.float().cpu().numpy(), mask.cpu().numpy())

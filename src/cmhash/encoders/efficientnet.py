@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cmhash.encoders.base import EncodedBatch, Encoder, file_sha256
+from cmhash.encoders.base import Encoder, Features, file_sha256
 from cmhash.encoders.images import read_image, to_unit_range
 from cmhash.errors import InputError
 from cmhash.utils.validation import check_file
@@ -114,7 +114,7 @@ class EfficientNetLite0(Encoder):
                 if self.compile else model.extract_features
         return self._model
 
-    def encode_loaded(self, batch: torch.Tensor) -> EncodedBatch:
+    def encode_loaded(self, batch: torch.Tensor) -> Features:
         n = len(batch)
         if self.compile:  # one static shape: pad a short batch to the first batch's size
             self._batch_size = self._batch_size or n
@@ -125,5 +125,5 @@ class EfficientNetLite0(Encoder):
         with torch.inference_mode():
             feature_map = self._network()(batch)[:n]
         tokens = feature_map.flatten(2).transpose(1, 2)  # (B, h·w, 1280), row-major grid
-        return EncodedBatch(global_features=tokens.mean(dim=1).float().cpu().numpy(),
+        return Features(global_features=tokens.mean(dim=1).float().cpu().numpy(),
                             tokens=tokens.float().cpu().numpy())

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cmhash.encoders.base import EncodedBatch, Encoder, file_sha256
+from cmhash.encoders.base import Encoder, Features, file_sha256
 from cmhash.encoders.hugging_face import offline
 from cmhash.encoders.text import check_text
 from cmhash.utils.validation import check_file
@@ -77,7 +77,7 @@ class MiniLM(Encoder):
     def load(self, item: str) -> str:
         return check_text(item)
 
-    def encode_loaded(self, batch: list[str]) -> EncodedBatch:
+    def encode_loaded(self, batch: list[str]) -> Features:
         model = self._network()
         features = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v
                     for k, v in model.preprocess(batch).items()}
@@ -90,5 +90,5 @@ class MiniLM(Encoder):
         length = min(tokens.shape[1], self.max_tokens)
         padded[:, :length] = tokens[:, :length] * mask[:, :length, None]
         padded_mask[:, :length] = mask[:, :length]
-        return EncodedBatch(global_features=out["sentence_embedding"].float().cpu().numpy(),
+        return Features(global_features=out["sentence_embedding"].float().cpu().numpy(),
                             tokens=padded, mask=padded_mask)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from cmhash.encoders.base import EncodedBatch, Encoder
+from cmhash.encoders.base import Encoder, Features
 
 #: items per batch, in the cache and in :func:`encode_items`
 BATCH_SIZE = 64
@@ -30,7 +30,7 @@ def array_layout(encoder: Encoder, n: int) -> dict[str, tuple[tuple[int, ...], t
     return layout
 
 
-def store_batch(arrays: dict[str, np.ndarray], rows: Any, encoded: EncodedBatch) -> None:
+def store_batch(arrays: dict[str, np.ndarray], rows: Any, encoded: Features) -> None:
     """Write a batch's features into ``arrays`` (laid out by :func:`array_layout`) at ``rows``."""
     arrays["global"][rows] = encoded.global_features
     if "tokens" in arrays:
@@ -40,7 +40,7 @@ def store_batch(arrays: dict[str, np.ndarray], rows: Any, encoded: EncodedBatch)
 
 
 def encode_items(encoder: Encoder, items: list[Any],
-                 batch_size: int = BATCH_SIZE) -> EncodedBatch:
+                 batch_size: int = BATCH_SIZE) -> Features:
     """Features of ``items`` (in their order) as the cache would store them: float16 global
     features and tokens, the text mask; batches formed in the encoder's processing order."""
     arrays = {name: np.zeros(shape, dtype)
@@ -51,4 +51,4 @@ def encode_items(encoder: Encoder, items: list[Any],
         batch = rows[start:start + batch_size]
         store_batch(arrays, batch, encoder.encode_loaded(
             encoder.collate([encoder.load(items[row]) for row in batch])))
-    return EncodedBatch(arrays["global"], arrays.get("tokens"), arrays.get("mask"))
+    return Features(arrays["global"], arrays.get("tokens"), arrays.get("mask"))

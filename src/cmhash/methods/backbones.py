@@ -1,6 +1,6 @@
 """Where MITH and MATH get their 512-d global features and tokens from.
 
-``FrozenBackbone``: cached token features of frozen encoders (:class:`TokenFeatures`), each
+``FrozenBackbone``: cached token features of frozen encoders (:class:`Features`), each
 modality through a LayerNorm and a learned linear projection — the frozen analogue of CLIP's
 ``ln_post``/``ln_final`` + projection that MITH reads its tokens from.  The LayerNorm matters:
 the encoders' scales differ by an order of magnitude (EfficientNet-Lite0 tokens are ReLU6
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cmhash.encoders.base import TokenFeatures
+from cmhash.encoders.base import Features
 from cmhash.encoders.clip import CLIP_MEAN_STD, ClipTokenModel, load_clip
 from cmhash.encoders.images import read_image, to_unit_range
 from cmhash.encoders.text import check_text
@@ -41,10 +41,10 @@ class TokenBatch:
                      if mask is None else mask)
 
 
-def check_token_features(x: Any, name: str, n: int | None = None) -> TokenFeatures:
-    if not isinstance(x, TokenFeatures):
-        raise InputError(f"{name} must be token features (global, tokens, mask), got "
-                         f"{type(x).__name__}")
+def check_token_features(x: Any, name: str, n: int | None = None) -> Features:
+    if not isinstance(x, Features) or x.tokens is None:
+        got = "features without tokens" if isinstance(x, Features) else type(x).__name__
+        raise InputError(f"{name} must be token features (global, tokens, mask), got {got}")
     if x.tokens.ndim != 3 or x.global_features.ndim != 2 or len(x.tokens) != len(x):
         raise InputError(f"{name}: tokens {x.tokens.shape} and global {x.global_features.shape}"
                          " do not describe the same items")
@@ -90,7 +90,7 @@ class FrozenBackbone(nn.Module):
         """The token width of valid inputs."""
         return check_token_features(x, name, n).tokens.shape[2]
 
-    def embed(self, x: TokenFeatures, rows: np.ndarray, modality: str) -> TokenBatch:
+    def embed(self, x: Features, rows: np.ndarray, modality: str) -> TokenBatch:
         chosen = x.rows(rows)
         device = self.projections[modality].weight.device
         global_features = torch.as_tensor(chosen.global_features, dtype=torch.float32,

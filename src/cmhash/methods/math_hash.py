@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cmhash.encoders.base import TokenFeatures
+from cmhash.encoders.base import Features
 from cmhash.errors import InputError
 from cmhash.losses.contrastive import info_nce
 from cmhash.losses.global_local import blended_quantization, global_local_distillation
@@ -107,7 +107,7 @@ class MATH(TokenHashingMethod):
         self.quantization_weight = quantization_weight
         self.contrastive_weight = contrastive_weight
 
-    def fit(self, image: TokenFeatures, text: TokenFeatures, labels: np.ndarray | None = None,
+    def fit(self, image: Features, text: Features, labels: np.ndarray | None = None,
             context: FitContext | None = None) -> HashingMethod:
         context = context or FitContext()
         if context.label_text is None:

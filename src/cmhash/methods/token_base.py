@@ -2,7 +2,7 @@
 
 Their 512-d global features and tokens come from a backbone (:mod:`cmhash.methods.backbones`):
 by default cached token features of frozen encoders, each modality linearly projected
-(``fit`` takes :class:`~cmhash.encoders.base.TokenFeatures`); with ``clip_path`` set, CLIP itself
+(``fit`` takes :class:`~cmhash.encoders.base.Features`); with ``clip_path`` set, CLIP itself
 on raw inputs (``fit`` takes arrays of image paths and of texts), fine-tuned at ``clip_lr``.
 Batches are formed one at a time on the device, so a training set never has to be held in
 float32 or decoded all at once.
