@@ -10,6 +10,11 @@ Every file and bundle is written atomically, and the folder belongs to one run
 (:mod:`cmhash.run_folder`).  Training checkpoints are removed once a code length is finished,
 unless ``keep_checkpoints``.
 
+The run goes one way: the configuration builds the method of each code length once; the inputs
+that the method declares (:class:`~cmhash.inputs.InputSpec`) are built once for the whole
+dataset by :func:`cmhash.inputs.resolve_inputs`; each method is fitted on them, encodes the
+queries and the database, and its codes are evaluated into the report.
+
 Everything that can be checked is checked before work starts: the configuration's fields, the
 method's parameters at every code length, the protocol, the encoder names, the optional
 dependencies (matplotlib for the plots, torch and safetensors for the bundles) and the run folder
