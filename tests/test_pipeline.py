@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 import cmhash.pipeline as pipeline
 from cmhash.methods import create_method
@@ -13,6 +14,7 @@ from cmhash.run_config import RunConfig
 from tests.helpers import labelled_pairs, write_triplet
 
 
+@pytest.mark.slow  # a whole run: plots and bundles (imports matplotlib and torch)
 def test_each_code_length_builds_its_method_once_and_fits_the_stored_features(
         tmp_path, monkeypatch):
     built = []
