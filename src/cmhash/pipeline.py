@@ -66,6 +66,7 @@ from cmhash.metrics import (
     plot_precision_at_k,
     require_matplotlib,
 )
+from cmhash.results import SUMMARY_SCHEMA_VERSION
 from cmhash.run_config import RunConfig, check_run_config
 from cmhash.run_folder import RunFolder, claim_run_folder
 from cmhash.utils.atomic import write_json
@@ -242,7 +243,8 @@ def _run(config: RunConfig, probe: HashingMethod, folder: RunFolder,
         if not keep_checkpoints:
             remove_checkpoints(context.workdir)
         rows.append(_summary_row(report, log))
-    summary = {"method": config.method, "dataset": config.dataset,
+    summary = {"schema_version": SUMMARY_SCHEMA_VERSION, "method": config.method,
+               "dataset": config.dataset,
                "protocol": config.protocol, "rows": rows}
     write_json(out_dir / "summary.json", summary)
     return summary

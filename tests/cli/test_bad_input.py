@@ -90,6 +90,9 @@ def d(tmp_path_factory) -> Path:
     for name, text in configs.items():
         (d / f"{name}.toml").write_text(text)
     (d / "latin1.toml").write_bytes('method = "café"\n'.encode("latin-1"))
+    for name, text in (("future", '{"schema_version": 99, "rows": []}'), ("broken", "{")):
+        (d / name).mkdir()
+        (d / name / "summary.json").write_text(text)
     locked = d / "locked"
     locked.mkdir()
     locked.chmod(0o555)
@@ -235,6 +238,24 @@ CASES = {
     "config: unknown direction": ([*CONFIG, "{d}/directions.toml"], "'directions' must be"),
     "config: metrics not a list": ([*CONFIG, "{d}/metrics.toml"], "'metrics' must be a "
                                                                   "non-empty list"),
+    "config: unknown preset": (["run", "--preset", "dadh", "--out", "{d}/new"],
+                               "unknown preset 'dadh'; available: agah-mirflickr"),
+    "config: --preset and --config": (["run", "--preset", "dadh-wiki", "--config",
+                                       "{d}/seed.toml"], "argument --config: not allowed with "
+                                                         "argument --preset"),
+    # -- results -------------------------------------------------------------------------------
+    "results: not a run folder": (["results", "{d}/notes"], "{d}/notes/summary.json not found"),
+    "results: a file": (["results", "{d}/plain.txt"], "plain.txt is not a folder"),
+    "results: newer summary": (["results", "{d}/future"], "schema_version 99 is newer"),
+    "results: summary not JSON": (["results", "{d}/broken"], "broken/summary.json: not a "
+                                                             "readable summary"),
+    "results: unknown format": (["results", "{d}/run", "--format", "tsv"],
+                                "argument --format: invalid choice: 'tsv'"),
+    "results: --out is a folder": (["results", "{d}/run", "--out", "{d}/notes"],
+                                   "--out {d}/notes is a folder, not a file"),
+    "results: no validation curve": (["results", "{d}/run", "--curves", "{d}/curves.png"],
+                                     "no validation curves in these runs"),
+    "list: unknown topic": (["list", "preset"], "argument what: invalid choice: 'preset'"),
     # -- encode --------------------------------------------------------------------------------
     "encode: no encoder": (["encode", "folder:{d}/photos", "--cache-dir", "{d}/cache"],
                            "name an --image-encoder, a --text-encoder or both"),
@@ -287,4 +308,4 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(d, argv, message, capsy
 def test_the_catalogue_is_broad():
     kinds = {name.split(":")[0] for name in CASES}
     assert len(CASES) >= 40
-    assert kinds == {"evaluate", "run", "config", "encode", "data info"}
+    assert kinds == {"evaluate", "run", "config", "encode", "data info", "results", "list"}

@@ -32,8 +32,10 @@ from cmhash.metrics import (
     require_matplotlib,
 )
 from cmhash.pipeline import run
+from cmhash.presets import list_presets, preset_path
+from cmhash.results import FORMATS, format_rows, gather_rows, plot_validation_curves
 from cmhash.run_config import load_run_config, make_run_config
-from cmhash.utils.atomic import write_json
+from cmhash.utils.atomic import write_atomic, write_json
 from cmhash.utils.threads import set_threads
 from cmhash.version import __version__
 
@@ -145,9 +147,11 @@ def _run(args: argparse.Namespace) -> int:
              "text_feature": args.text_feature, "metrics": args.metrics,
              "directions": args.directions, "cache_dir": args.cache_dir,
              "validation_size": args.validation_size, "resume": args.resume or None}
-    config = (load_run_config(args.config, given) if args.config
+    config_file = preset_path(args.preset) if args.preset else args.config
+    config = (load_run_config(config_file, given) if config_file
               else make_run_config(given, "cmhash run", " (give --method, --dataset and "
-                                                        "--protocol, or --config FILE)"))
+                                                        "--protocol, --preset NAME or --config "
+                                                        "FILE)"))
     out = args.out or f"runs/{config.method}-{config.dataset}-{config.protocol}-seed{config.seed}"
     run(config, out, args.data_root, overwrite=args.overwrite,
         keep_checkpoints=args.keep_checkpoints)
@@ -155,12 +159,35 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _results(args: argparse.Namespace) -> int:
+    if args.out and Path(args.out).is_dir():
+        raise InputError(f"--out {args.out} is a folder, not a file")
+    rows = gather_rows(args.runs)
+    if args.curves:
+        require_matplotlib()
+        plot_validation_curves(args.runs, args.curves)
+    text = format_rows(rows, args.format)
+    if args.out:
+        write_atomic(args.out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    else:
+        print(text, end="")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
+    if args.what == "presets":
+        presets = list_presets()
+        width = max(len(preset.name) for preset in presets)
+        for preset in presets:
+            print(f"{preset.name:<{width}}  {preset.kind:<8}  {preset.description}")
+        return 0
     print("methods:  ", ", ".join(list_methods()))
     print("datasets: ", ", ".join(list_datasets()), "(or FORMAT:PATH, see `cmhash data info -h`)")
     print("protocols:", ", ".join(list_protocols()), "(Q, T: counts, or fractions such as 0.1)")
     print("encoders: ", ", ".join(list_encoders()))
     print("metrics:   map, map@K, map_calc_k, map_calc_k@K, p@K, r@K")
+    print("presets:  ", ", ".join(preset.name for preset in list_presets()),
+          "(cmhash list presets)")
     return 0
 
 
@@ -232,8 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("run", parents=[data_root, _metric_options(defaults=False),
                                                 cache_dir],
                                 help="train, encode and evaluate a method")
-    train.add_argument("--config", help="a TOML run configuration (see configs/); the "
-                                        "options below replace its values")
+    config_file = train.add_mutually_exclusive_group()
+    config_file.add_argument("--preset", help="a packaged run configuration (cmhash list "
+                                              "presets); the options below replace its values")
+    config_file.add_argument("--config", help="a TOML run configuration file (as a preset's); "
+                                              "the options below replace its values")
     train.add_argument("--method", help=", ".join(list_methods()))
     train.add_argument("--dataset")
     train.add_argument("--protocol", help=", ".join(list_protocols())
@@ -267,7 +297,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_search_commands(commands, data_root, cache_dir, _count(1))
 
-    listing = commands.add_parser("list", help="methods, datasets, protocols and metrics")
+    results = commands.add_parser(
+        "results", parents=[threads], help="the summaries of run folders as one table",
+        description="One row per run folder and code length: its metrics, training seconds and "
+                    "epochs (from each folder's summary.json).")
+    results.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    results.add_argument("--format", choices=FORMATS, default="md",
+                         help="Markdown (default), CSV or JSON")
+    results.add_argument("--out", help="write the table to this file (default: print it)")
+    results.add_argument("--curves", metavar="PNG", help="also draw the per-epoch validation "
+                                                          "curves of the deep methods' runs")
+    results.set_defaults(handler=_results)
+
+    listing = commands.add_parser("list", help="methods, datasets, protocols, metrics, presets")
+    listing.add_argument("what", nargs="?", choices=["presets"],
+                         help="presets: each preset's name, kind (method or ablation) and "
+                              "description")
     listing.set_defaults(handler=_list)
     return parser
 
