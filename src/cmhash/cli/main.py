@@ -31,13 +31,16 @@ from cmhash.metrics import (
     plot_precision_at_k,
     require_matplotlib,
 )
-from cmhash.pipeline import run
+from cmhash.pipeline import run, train, write_codes
 from cmhash.presets import list_presets, preset_path
 from cmhash.results import FORMATS, format_rows, gather_rows, plot_validation_curves
-from cmhash.run_config import load_run_config, make_run_config
+from cmhash.run_config import RunConfig, load_run_config, make_run_config
+from cmhash.run_evaluation import evaluate_run
 from cmhash.utils.atomic import write_atomic, write_json
 from cmhash.utils.threads import set_threads
 from cmhash.version import __version__
+
+_DEFAULT_DIRECTIONS = ("i2t", "t2i")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -89,14 +92,18 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    check_metric_names(args.metrics)
+    if Path(args.codes).is_dir():
+        return _evaluate_run(args)
+    metrics = args.metrics or list(DEFAULT_METRICS)
+    directions = args.directions or list(_DEFAULT_DIRECTIONS)
+    check_metric_names(metrics)
     require_matplotlib()  # the plots come last: a missing extra fails before the work
     out = Path(args.out) if args.out else Path(args.codes).with_suffix("")
     if out.exists() and not out.is_dir():
         raise InputError(f"output folder {out} exists and is not a folder")
     code_set = load_code_set(args.codes)
     try:
-        report = evaluate_code_set(code_set, tuple(args.metrics), tuple(args.directions),
+        report = evaluate_code_set(code_set, tuple(metrics), tuple(directions),
                                    DEFAULT_CURVE_DEPTHS)
     except InputError as e:
         raise InputError(f"{args.codes}: {e}") from None
@@ -137,7 +144,25 @@ def _encode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
+def _evaluate_run(args: argparse.Namespace) -> int:
+    given = [option for option, value in (("--metrics", args.metrics),
+                                          ("--directions", args.directions), ("--out", args.out))
+             if value is not None]
+    if given:
+        raise InputError(f"{args.codes} is a run folder: its metrics and directions are its "
+                         f"config.json's, its reports go into it (drop {', '.join(given)})")
+    evaluate_run(args.codes)
+    print(f"summary: {Path(args.codes) / 'summary.json'}")
+    return 0
+
+
+def _codes(args: argparse.Namespace) -> int:
+    write_codes(args.run_dir, args.data_root, device=args.device, cache_dir=args.cache_dir)
+    return 0
+
+
+def _run_config(args: argparse.Namespace) -> tuple[RunConfig, str]:
+    """The configuration of ``cmhash run`` or ``cmhash train``, and its run folder."""
     params = _parse_params(args.set)
     if args.device:
         params["device"] = args.device
@@ -153,8 +178,14 @@ def _run(args: argparse.Namespace) -> int:
                                                         "--protocol, --preset NAME or --config "
                                                         "FILE)"))
     out = args.out or f"runs/{config.method}-{config.dataset}-{config.protocol}-seed{config.seed}"
-    run(config, out, args.data_root, overwrite=args.overwrite,
-        keep_checkpoints=args.keep_checkpoints)
+    return config, out
+
+
+def _run(args: argparse.Namespace) -> int:
+    config, out = _run_config(args)
+    step = run if args.command == "run" else train
+    step(config, out, args.data_root, overwrite=args.overwrite,
+         keep_checkpoints=args.keep_checkpoints)
     print(f"run folder: {out}")
     return 0
 
@@ -198,7 +229,8 @@ def _metric_options(defaults: bool = True) -> argparse.ArgumentParser:
     options.add_argument("--metrics", nargs="+",
                          default=list(DEFAULT_METRICS) if defaults else None,
                          help=f"named metrics (default: {' '.join(DEFAULT_METRICS)})")
-    options.add_argument("--directions", nargs="+", default=["i2t", "t2i"] if defaults else None,
+    options.add_argument("--directions", nargs="+",
+                         default=list(_DEFAULT_DIRECTIONS) if defaults else None,
                          choices=list(DIRECTIONS), help="default: i2t t2i")
     return options
 
@@ -228,11 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=_data_info)
 
-    evaluate = commands.add_parser("evaluate", parents=[_metric_options(), threads],
-                                   help="metrics, JSON report and plots of a codes file")
-    evaluate.add_argument("codes", help=".npz or .mat with q_img, q_txt, r_img, r_txt, q_l, r_l")
-    evaluate.add_argument("--out", help="output folder (default: the codes file name without "
-                                        "its suffix)")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[_metric_options(defaults=False), threads],
+        help="metrics, JSON reports and plots of a codes file or of a run folder",
+        description="A run folder: each codes_<bits>.npz evaluated with the run's metrics into "
+                    "report_<bits>.json and plots, then summary.json (a report of the current "
+                    "codes is kept).")
+    evaluate.add_argument("codes", metavar="CODES_OR_RUN_DIR",
+                          help="an .npz or .mat with q_img, q_txt, r_img, r_txt, q_l, r_l; or a "
+                               "run folder")
+    evaluate.add_argument("--out", help="output folder of a codes file (default: its name "
+                                        "without the suffix)")
     evaluate.set_defaults(handler=_evaluate)
 
     cache_dir = argparse.ArgumentParser(add_help=False)
@@ -256,9 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "one-off compilation)")
     encode.set_defaults(handler=_encode)
 
-    train = commands.add_parser("run", parents=[data_root, _metric_options(defaults=False),
-                                                cache_dir],
-                                help="train, encode and evaluate a method")
+    train = argparse.ArgumentParser(add_help=False,
+                                    parents=[data_root, _metric_options(defaults=False),
+                                             cache_dir])
     config_file = train.add_mutually_exclusive_group()
     config_file.add_argument("--preset", help="a packaged run configuration (cmhash list "
                                               "presets); the options below replace its values")
@@ -293,7 +331,21 @@ def build_parser() -> argparse.ArgumentParser:
                             "by default; the model and the training log stay)")
     train.add_argument("--out", help="run folder (default: runs/METHOD-DATASET-PROTOCOL-seedN); "
                                      "it belongs to one run")
-    train.set_defaults(handler=_run)
+    commands.add_parser("run", parents=[train], help="train, encode and evaluate a method",
+                        description="cmhash train, cmhash codes and cmhash evaluate in order."
+                        ).set_defaults(handler=_run)
+    commands.add_parser("train", parents=[train], help="train a method into a run folder",
+                        description="A model bundle model_<bits>/ and a training record "
+                                    "training_<bits>.json per code length; then cmhash codes "
+                                    "RUN_DIR and cmhash evaluate RUN_DIR."
+                        ).set_defaults(handler=_run)
+    codes = commands.add_parser(
+        "codes", parents=[data_root, cache_dir], help="encode a run's query and database pairs",
+        description="codes_<bits>.npz per trained code length, through its model bundle, with "
+                    "the items' ids (q_id, r_id); a codes file of the current bundle is kept.")
+    codes.add_argument("run_dir", metavar="RUN_DIR")
+    codes.add_argument("--device", help="torch device (default: the run's)")
+    codes.set_defaults(handler=_codes)
 
     add_search_commands(commands, data_root, cache_dir, _count(1))
 
