@@ -1,14 +1,23 @@
 """The main job: train a method on a dataset under a protocol, encode, evaluate, write a run folder.
 
-A run folder holds ``config.json`` (everything needed to repeat the run: method, parameters,
-dataset, protocol, seeds, split sizes, cmhash version), and per code length ``codes_<bits>.npz``
-(query and database codes with labels), ``report_<bits>.json`` (metrics and curves),
-``pr_<bits>.png`` and ``p_at_k_<bits>.png``, the trained model as a bundle ``model_<bits>/``, for
-deep methods ``train_<bits>/`` (checkpoints and the per-epoch log), then ``summary.json`` with
-one row per code length (its ``report_<bits>.json`` is written last: a finished code length).
+A run is three steps, each a command that reads and writes the run folder and keeps the work
+already done and valid, so each can be run again, or resumed, on its own; :func:`run`
+(``cmhash run``) is the three in order:
+
+1. :func:`train` (``cmhash train``): ``config.json`` (everything needed to repeat the run:
+   method, parameters, dataset, protocol, seeds, split sizes, cmhash version), then per code
+   length the trained model as a bundle ``model_<bits>/``, for deep methods ``train_<bits>/``
+   (checkpoints and the per-epoch log), and last ``training_<bits>.json`` (training seconds,
+   epochs, the selected epoch, the database codes' kind): a trained code length.  Training
+   checkpoints are removed once a code length is trained, unless ``keep_checkpoints``.
+2. :func:`write_codes` (``cmhash codes``): ``codes_<bits>.npz`` (query and database codes with
+   labels, the items' ids and the digest of the bundle that made them) through each trained
+   bundle; a codes file of the current bundle is kept.
+3. :func:`~cmhash.run_evaluation.evaluate_run` (``cmhash evaluate RUN_DIR``):
+   ``report_<bits>.json``, ``pr_<bits>.png``, ``p_at_k_<bits>.png`` and ``summary.json``.
+
 Every file and bundle is written atomically, and the folder belongs to one run
-(:mod:`cmhash.run_folder`).  Training checkpoints are removed once a code length is finished,
-unless ``keep_checkpoints``.
+(:mod:`cmhash.run_folder`).
 
 Everything that can be checked is checked before work starts: the configuration's fields, the
 method's parameters at every code length, the protocol, the encoder names, the optional

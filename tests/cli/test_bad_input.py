@@ -97,6 +97,10 @@ def d(tmp_path_factory) -> Path:
     locked.mkdir()
     locked.chmod(0o555)
     assert main([*_filled(RUN, d), "--out", str(d / "run")]) == 0  # a finished run folder
+    (d / "untrained").mkdir()  # a run folder whose training has not finished a code length
+    (d / "untrained" / "config.json").write_bytes((d / "run" / "config.json").read_bytes())
+    (d / "badrun").mkdir()
+    (d / "badrun" / "config.json").write_text("{")
     return d
 
 
@@ -243,6 +247,24 @@ CASES = {
     "config: --preset and --config": (["run", "--preset", "dadh-wiki", "--config",
                                        "{d}/seed.toml"], "argument --config: not allowed with "
                                                          "argument --preset"),
+    # -- train, codes, evaluate RUN_DIR --------------------------------------------------------
+    "train: unknown method": (["train", *RUN[1:], "--method", "dcmh"], "unknown method 'dcmh'"),
+    "train: another run in the folder": (["train", *RUN[1:], "--bits", "8", "--out", "{d}/run"],
+                                         "'bits' is [16] there, [8] here"),
+    "codes: no such folder": (["codes", "{d}/nowhere"], "run folder {d}/nowhere not found"),
+    "codes: a file": (["codes", "{d}/plain.txt"], "plain.txt is not a folder"),
+    "codes: not a run folder": (["codes", "{d}/notes"], "holds no config.json, so it is not a "
+                                                        "cmhash run folder"),
+    "codes: unreadable config.json": (["codes", "{d}/badrun"], "badrun/config.json: not a "
+                                                               "readable run configuration"),
+    "codes: nothing trained": (["codes", "{d}/untrained"], "holds no trained model yet "
+                                                           "(cmhash train)"),
+    "evaluate: run folder without codes": (["evaluate", "{d}/untrained"],
+                                           "holds no codes file yet (cmhash codes)"),
+    "evaluate: run folder with --metrics": (["evaluate", "{d}/run", "--metrics", "map"],
+                                            "is a run folder: its metrics and directions are "
+                                            "its config.json's, its reports go into it (drop "
+                                            "--metrics)"),
     # -- results -------------------------------------------------------------------------------
     "results: not a run folder": (["results", "{d}/notes"], "{d}/notes/summary.json not found"),
     "results: a file": (["results", "{d}/plain.txt"], "plain.txt is not a folder"),
@@ -308,4 +330,5 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(d, argv, message, capsy
 def test_the_catalogue_is_broad():
     kinds = {name.split(":")[0] for name in CASES}
     assert len(CASES) >= 40
-    assert kinds == {"evaluate", "run", "config", "encode", "data info", "results", "list"}
+    assert kinds == {"evaluate", "run", "config", "encode", "data info", "results", "list",
+                     "train", "codes"}

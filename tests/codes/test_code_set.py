@@ -91,7 +91,8 @@ def test_ids_and_model_digest_round_trip_and_old_files_read_without_them(tmp_pat
 
 
 @pytest.mark.parametrize(("ids", "message"), [
-    (np.array(["a", "b"]), r"'q_id' must hold one id string per row \(5\), got <U1 of shape \(2,\)"),
+    (np.array(["a", "b"]),
+     r"'q_id' must hold one id string per row \(5\), got <U1 of shape \(2,\)"),
     (np.arange(5), "'q_id' must hold one id string per row"),
 ])
 def test_ids_must_be_one_string_per_row(tmp_path, rng, ids, message):
