@@ -174,9 +174,9 @@ def _run_config(args: argparse.Namespace) -> tuple[RunConfig, str]:
              "validation_size": args.validation_size, "resume": args.resume or None}
     config_file = preset_path(args.preset) if args.preset else args.config
     config = (load_run_config(config_file, given) if config_file
-              else make_run_config(given, "cmhash run", " (give --method, --dataset and "
-                                                        "--protocol, --preset NAME or --config "
-                                                        "FILE)"))
+              else make_run_config(given, f"cmhash {args.command}",
+                                   " (give --method, --dataset and --protocol, --preset NAME or "
+                                   "--config FILE)"))
     out = args.out or f"runs/{config.method}-{config.dataset}-{config.protocol}-seed{config.seed}"
     return config, out
 
@@ -294,47 +294,49 @@ def build_parser() -> argparse.ArgumentParser:
                              "one-off compilation)")
     encode.set_defaults(handler=_encode)
 
-    train = argparse.ArgumentParser(add_help=False,
-                                    parents=[data_root, _metric_options(defaults=False),
-                                             cache_dir])
-    config_file = train.add_mutually_exclusive_group()
+    run_options = argparse.ArgumentParser(add_help=False,
+                                          parents=[data_root, _metric_options(defaults=False),
+                                                   cache_dir])
+    config_file = run_options.add_mutually_exclusive_group()
     config_file.add_argument("--preset", help="a packaged run configuration (cmhash list "
                                               "presets); the options below replace its values")
     config_file.add_argument("--config", help="a TOML run configuration file (as a preset's); "
                                               "the options below replace its values")
-    train.add_argument("--method", help=", ".join(list_methods()))
-    train.add_argument("--dataset")
-    train.add_argument("--protocol", help=", ".join(list_protocols())
-                       + " (Q, T: counts, or fractions of the pairs such as 0.1)")
-    train.add_argument("--bits", type=int, nargs="+", help="default: 16 32 64 128")
-    train.add_argument("--seed", type=int, help="model seed (default 0)")
-    train.add_argument("--split-seed", type=int, help="split seed of a random protocol")
-    train.add_argument("--image-feature", help="a stored image feature, or an image encoder "
-                                               "spec (features from the cache)")
-    train.add_argument("--text-feature", help="a stored text feature, or a text encoder spec")
-    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="a method parameter (JSON value), repeatable")
-    train.add_argument("--device", help="torch device of a deep method, e.g. cuda")
-    train.add_argument("--validation-size", type=int,
-                       help="training pairs held out to select a deep method's epoch "
-                            "(default: 10%% of the training pairs, at most 2,000; 0: none, "
-                            "the last epoch is kept)")
-    train.add_argument("--resume", action="store_true",
-                       help="continue the run in --out (finished code lengths are kept, a "
-                            "killed training continues from its checkpoint); its configuration "
-                            "must match")
-    train.add_argument("--overwrite", action="store_true",
-                       help="replace another run found in --out (a folder holding the same "
-                            "run is replaced without it, unless --resume)")
-    train.add_argument("--keep-checkpoints", action="store_true",
-                       help="keep the training checkpoints of finished code lengths (removed "
-                            "by default; the model and the training log stay)")
-    train.add_argument("--out", help="run folder (default: runs/METHOD-DATASET-PROTOCOL-seedN); "
-                                     "it belongs to one run")
-    commands.add_parser("run", parents=[train], help="train, encode and evaluate a method",
+    run_options.add_argument("--method", help=", ".join(list_methods()))
+    run_options.add_argument("--dataset")
+    run_options.add_argument("--protocol", help=", ".join(list_protocols())
+                             + " (Q, T: counts, or fractions of the pairs such as 0.1)")
+    run_options.add_argument("--bits", type=int, nargs="+", help="default: 16 32 64 128")
+    run_options.add_argument("--seed", type=int, help="model seed (default 0)")
+    run_options.add_argument("--split-seed", type=int, help="split seed of a random protocol")
+    run_options.add_argument("--image-feature", help="a stored image feature, or an image encoder "
+                                                     "spec (features from the cache)")
+    run_options.add_argument("--text-feature", help="a stored text feature, or a text encoder spec")
+    run_options.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                             help="a method parameter (JSON value), repeatable")
+    run_options.add_argument("--device", help="torch device of a deep method, e.g. cuda")
+    run_options.add_argument("--validation-size", type=int,
+                             help="training pairs held out to select a deep method's epoch "
+                                  "(default: 10%% of the training pairs, at most 2,000; 0: none, "
+                                  "the last epoch is kept)")
+    run_options.add_argument("--resume", action="store_true",
+                             help="continue the run in --out (trained code lengths are kept, "
+                                  "a killed training continues from its checkpoint); its "
+                                  "configuration must match")
+    run_options.add_argument("--overwrite", action="store_true",
+                             help="replace another run found in --out (a folder holding the same "
+                                  "run is replaced without it, unless --resume)")
+    run_options.add_argument("--keep-checkpoints", action="store_true",
+                             help="keep the training checkpoints of trained code lengths (removed "
+                                  "by default; the model and the training log stay)")
+    run_options.add_argument("--out", help="run folder (default: "
+                                           "runs/METHOD-DATASET-PROTOCOL-seedN); it belongs to "
+                                           "one run")
+    commands.add_parser("run", parents=[run_options],
+                        help="train, encode and evaluate a method",
                         description="cmhash train, cmhash codes and cmhash evaluate in order."
                         ).set_defaults(handler=_run)
-    commands.add_parser("train", parents=[train], help="train a method into a run folder",
+    commands.add_parser("train", parents=[run_options], help="train a method into a run folder",
                         description="A model bundle model_<bits>/ and a training record "
                                     "training_<bits>.json per code length; then cmhash codes "
                                     "RUN_DIR and cmhash evaluate RUN_DIR."
@@ -350,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_search_commands(commands, data_root, cache_dir, _count(1))
 
     results = commands.add_parser(
-        "results", parents=[threads], help="the summaries of run folders as one table",
+        "results", help="the summaries of run folders as one table",
         description="One row per run folder and code length: its metrics, training seconds and "
                     "epochs (from each folder's summary.json).")
     results.add_argument("runs", nargs="+", metavar="RUN_DIR")
