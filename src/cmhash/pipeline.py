@@ -269,8 +269,7 @@ def write_codes(run_dir: str | Path, data_root: str | Path | None = None, log: A
     trained = [bits for bits in config.bits if folder.training(bits) is not None]
     if not trained:
         raise InputError(f"run folder {run_dir} holds no trained model yet (cmhash train)")
-    digests = {bits: json.loads((folder.model_path(bits) / HEADER_FILE).read_text())[
-        "header_sha256"] for bits in trained}
+    digests = {bits: _bundle_digest(folder.model_path(bits) / HEADER_FILE) for bits in trained}
     todo = [bits for bits in trained if _codes_digest(folder.codes_path(bits)) != digests[bits]]
     if todo:
         config.cache_dir = cache_dir or config.cache_dir
@@ -294,6 +293,15 @@ def write_codes(run_dir: str | Path, data_root: str | Path | None = None, log: A
     for bits in trained:
         log(f"{bits} bits: codes {'written' if bits in todo else 'up to date'}")
     return todo
+
+
+def _bundle_digest(header_path: Path) -> str:
+    """The digest a model bundle's header records (the bundle is checked in full when it is
+    loaded to encode)."""
+    try:
+        return json.loads(header_path.read_text(encoding="utf-8"))["header_sha256"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as e:
+        raise InputError(f"{header_path}: not a readable model bundle header ({e})") from None
 
 
 def _codes_digest(path: Path) -> str | None:

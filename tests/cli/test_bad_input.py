@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,8 @@ def d(tmp_path_factory) -> Path:
     assert main([*_filled(RUN, d), "--out", str(d / "run")]) == 0  # a finished run folder
     (d / "untrained").mkdir()  # a run folder whose training has not finished a code length
     (d / "untrained" / "config.json").write_bytes((d / "run" / "config.json").read_bytes())
+    shutil.copytree(d / "run", d / "badmodel")
+    (d / "badmodel" / "model_16" / "model.json").write_text("{")
     (d / "badrun").mkdir()
     (d / "badrun" / "config.json").write_text("{")
     return d
@@ -259,6 +262,8 @@ CASES = {
                                                                "readable run configuration"),
     "codes: nothing trained": (["codes", "{d}/untrained"], "holds no trained model yet "
                                                            "(cmhash train)"),
+    "codes: unreadable bundle header": (["codes", "{d}/badmodel"],
+                                        "model_16/model.json: not a readable model bundle header"),
     "evaluate: run folder without codes": (["evaluate", "{d}/untrained"],
                                            "holds no codes file yet (cmhash codes)"),
     "evaluate: run folder with --metrics": (["evaluate", "{d}/run", "--metrics", "map"],
