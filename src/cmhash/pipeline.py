@@ -268,7 +268,11 @@ def write_codes(run_dir: str | Path, data_root: str | Path | None = None, log: A
     folder = RunFolder(Path(run_dir))
     trained = [bits for bits in config.bits if folder.training(bits) is not None]
     if not trained:
-        raise InputError(f"run folder {run_dir} holds no trained model yet (cmhash train)")
+        older = any(folder.model_path(bits).is_dir() for bits in config.bits)
+        raise InputError(f"run folder {run_dir} holds " + (
+            "model bundles without training records (training_<bits>.json): a run folder of "
+            "an older cmhash; train it again" if older else "no trained model yet (cmhash "
+                                                            "train)"))
     digests = {bits: _bundle_digest(folder.model_path(bits) / HEADER_FILE) for bits in trained}
     todo = [bits for bits in trained if _codes_digest(folder.codes_path(bits)) != digests[bits]]
     if todo:

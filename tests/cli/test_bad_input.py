@@ -102,6 +102,8 @@ def d(tmp_path_factory) -> Path:
     (d / "untrained" / "config.json").write_bytes((d / "run" / "config.json").read_bytes())
     shutil.copytree(d / "run", d / "badmodel")
     (d / "badmodel" / "model_16" / "model.json").write_text("{")
+    shutil.copytree(d / "run", d / "older")  # a run folder written before training records
+    (d / "older" / "training_16.json").unlink()
     (d / "badrun").mkdir()
     (d / "badrun" / "config.json").write_text("{")
     return d
@@ -264,6 +266,8 @@ CASES = {
                                                            "(cmhash train)"),
     "codes: unreadable bundle header": (["codes", "{d}/badmodel"],
                                         "model_16/model.json: not a readable model bundle header"),
+    "codes: a run folder of an older cmhash": (["codes", "{d}/older"], "model bundles without "
+                                                "training records (training_<bits>.json)"),
     "evaluate: run folder without codes": (["evaluate", "{d}/untrained"],
                                            "holds no codes file yet (cmhash codes)"),
     "evaluate: run folder with --metrics": (["evaluate", "{d}/run", "--metrics", "map"],
