@@ -32,10 +32,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RECORDS = REPO / "benchmarks" / "records"
-CONFIGS = REPO / "configs"
 sys.path.insert(0, str(REPO / "src"))
 
 from cmhash.pipeline import run  # noqa: E402
+from cmhash.presets import preset_path  # noqa: E402
 from cmhash.run_config import RunConfig, load_run_config, make_run_config  # noqa: E402
 from cmhash.utils.atomic import write_atomic  # noqa: E402
 
@@ -49,7 +49,7 @@ MIRFLICKR = ("MIRFlickr-25K, 15,677 pairs, 128-px images; protocol `mirflickr` (
 @dataclass
 class Entry:
     """One row group of a table: a method with its defaults, or the run configuration of
-    ``configs/<config>`` (a deep method's CPU schedule, or a labelled variant)."""
+    the preset ``config`` (a deep method's CPU schedule, or an ablation)."""
 
     name: str
     config: str | None = None
@@ -72,10 +72,10 @@ class Table:
             return make_run_config({"method": entry.name, "dataset": self.dataset,
                                     "protocol": self.protocol, "image_feature": self.image_feature,
                                     "text_feature": self.text_feature, **given})
-        config = load_run_config(CONFIGS / entry.config, given)
+        config = load_run_config(preset_path(entry.config), given)
         data = (config.dataset, config.protocol, config.image_feature, config.text_feature)
         if data != (self.dataset, self.protocol, self.image_feature, self.text_feature):
-            raise SystemExit(f"configs/{entry.config} is not for the table {self.title!r}")
+            raise SystemExit(f"preset {entry.config} is not for the table {self.title!r}")
         return config
 
 
@@ -83,25 +83,25 @@ BASELINES = [Entry("random"), Entry("cca_itq"), Entry("ridge_hash")]
 
 
 def deep(data: str) -> list[Entry]:
-    """HMAH, DADH and AGAH (CPU schedules) on ``data`` (a configs/ suffix)."""
-    return [Entry("hmah", f"hmah-{data}.toml"), Entry("dadh", f"dadh-{data}.toml"),
-            Entry("agah", f"agah-{data}.toml")]
+    """HMAH, DADH and AGAH (CPU schedules) on ``data`` (a preset name's suffix)."""
+    return [Entry("hmah", f"hmah-{data}"), Entry("dadh", f"dadh-{data}"),
+            Entry("agah", f"agah-{data}")]
 
 
 TABLES = [
     Table("Wiki (2,866 pairs; 128-d SIFT BoVW images, 10-d LDA texts; protocol `wiki`: "
           "693 queries, 2,173 train = database)", "wiki", "wiki",
-          [*BASELINES, *deep("wiki"), Entry("hmah batch 128", "hmah-batch128-wiki.toml")]),
+          [*BASELINES, *deep("wiki"), Entry("hmah batch 128", "hmah-batch128-wiki")]),
     Table(f"{MIRFLICKR}; texts: 1,386-d tag BoW", "mirflickr-images", "mirflickr",
           [*BASELINES, *deep("mirflickr")], "efficientnet_lite0", "bow"),
     Table(f"{MIRFLICKR}; texts: MiniLM (384-d sentence embedding of the tags), the same text "
           "features for every method (feature-matched); MITH and MATH: the EfficientNet-Lite0 "
           "7 × 7 token grid and MiniLM word-piece tokens as well",
           "mirflickr-images", "mirflickr",
-          [*BASELINES, Entry("hmah", "hmah-minilm-mirflickr.toml"),
-           Entry("dadh", "dadh-minilm-mirflickr.toml"),
-           Entry("mith", "mith-mirflickr.toml", TOKEN_BITS),
-           Entry("math", "math-mirflickr.toml", TOKEN_BITS)],
+          [*BASELINES, Entry("hmah", "hmah-minilm-mirflickr"),
+           Entry("dadh", "dadh-minilm-mirflickr"),
+           Entry("mith", "mith-mirflickr", TOKEN_BITS),
+           Entry("math", "math-mirflickr", TOKEN_BITS)],
           "efficientnet_lite0", "minilm"),
 ]
 
@@ -234,7 +234,7 @@ def main() -> None:
         "validation mAP on 10 % of the training pairs held out (MIRFlickr 1,000, Wiki 217; they",
         "train on the rest).  Each method is held against its authors' code in",
         "[fidelity.md](fidelity.md); what differs from the papers' runs (features, data, CPU",
-        "schedules) is said there and in each run's configuration in `configs/`.  HMAH: 20",
+        "schedules) is said there and in each run's preset (`cmhash list presets`).  HMAH: 20",
         "teacher + 20 student epochs, database codes the standard per-modality ones.  DADH:",
         "2,048 wide and 30 epochs instead of 8,192 and 300; AGAH: its text network 2,048 wide and",
         "20 epochs (Wiki: 100) instead of 8,192 and 300.  MITH and MATH: the authors' 30 epochs",
