@@ -39,14 +39,15 @@ class TraceComplete(Exception):
 
 
 class TracedMITH(MITH):
-    """MITH that prints batch statistics of its hashes every ``every`` steps and stops after
-    ``steps``; ``inputs`` are the (image, text) token features it is fitted on."""
+    """MITH that, once :meth:`tracing` is called, prints batch statistics of its hashes every
+    ``every`` steps and stops after ``steps`` (its constructor stays MITH's, whose parameters
+    ``get_params`` reads)."""
 
-    def __init__(self, bits: int, inputs: tuple[Any, Any], steps: int, every: int,
-                 **params: Any) -> None:
-        super().__init__(bits, **params)
+    def tracing(self, inputs: tuple[Any, Any], steps: int, every: int) -> TracedMITH:
+        """Trace the fit on ``inputs``, the (image, text) token features it is given."""
         self.trace = (inputs, steps, every)
         self.steps_taken = 0
+        return self
 
     def phases(self) -> list[Phase]:
         return [dataclasses.replace(phase, step=self.traced(phase.step))
@@ -104,8 +105,9 @@ def main() -> None:
           "h_l saturated | h_l stuck bits | ‖r‖ | ‖W_c,k‖ |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for bits in args.bits:
-        method = TracedMITH(bits, (image, text), args.steps, args.every, epochs=2,
-                            random_state=0, likelihood_scale=args.likelihood_scale)
+        method = TracedMITH(bits, epochs=2, random_state=0,
+                            likelihood_scale=args.likelihood_scale).tracing(
+            (image, text), args.steps, args.every)
         with contextlib.suppress(TraceComplete):
             method.fit(image, text, labels)
 
