@@ -1,5 +1,5 @@
 """Which backend to pick for an index of n codes — a rule read off the measurements of
-``benchmarks/search_speed.py`` (rerun it on the serving machine and adjust the thresholds here
+``benchmarks.speed.search_speed`` (rerun it on the serving machine and adjust the thresholds here
 if its table says otherwise).
 
 - ``flat`` (exact) below ``MIH_FROM`` codes: a batched scan is already fast there, and it needs

@@ -9,7 +9,7 @@ float32 or decoded all at once.
 
 Shared training options: ``precision = "bfloat16"`` runs the forward pass of each training step
 under bf16 autocast (the losses, the optimiser and encoding stay in float32), for CPUs with
-AMX-BF16 and GPUs; on a CPU without bf16 matrix units it is slower (``benchmarks/train_speed.py``
+AMX-BF16 and GPUs; on a CPU without bf16 matrix units it is slower (``benchmarks.speed.train_speed``
 measures both).  BertAdam's schedule
 spans ``epochs`` unless ``warmup_steps`` fixes the warm-up length in steps (a labelled short
 schedule that keeps the authors' warm-up: 5 % of their 30 epochs).

@@ -6,7 +6,7 @@ first line (``python -c pass``) for comparison.  Prints the median of ``--runs``
 and which heavy dependencies each import pulled in (none of torch, numba, matplotlib is
 expected: they load when a deep method, encoder, metric kernel or plot is used).
 
-    python benchmarks/import_time.py [--runs 5] [MODULE ...]   # default: cmhash cmhash.codes
+    python -m benchmarks.speed.import_time [--runs 5] [MODULE ...]  # default: cmhash cmhash.codes
 
 ``python -X importtime -c "import cmhash"`` lists what an import costs, module by module.
 """
@@ -20,19 +20,16 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 HEAVY = ("torch", "numba", "matplotlib", "scipy", "h5py")
-SRC = Path(__file__).resolve().parents[1] / "src"
 
 
 def run_once(code: str) -> tuple[float, str]:
-    """Wall seconds of one fresh ``python -c code`` and its standard output."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(SRC), os.environ.get("PYTHONPATH")) if p)}
+    """Wall seconds of one fresh ``python -c code`` (this interpreter and environment, so the
+    cmhash it imports is the one this script sees) and its standard output."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
     return time.perf_counter() - started, done.stdout
 
 

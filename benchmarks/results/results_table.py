@@ -1,7 +1,11 @@
 """Train every method on the real data and write the results tables into docs/results.md.
 
-    python benchmarks/results_table.py [--data-root ../shared/data] [--runs runs/results]
-                                       [--reuse | --records-only]
+    python -m benchmarks.results.results_table [--data-root ../shared/data]
+                                               [--runs runs/results] [--reuse | --records-only]
+
+The page's prose is written in docs/results.md itself; this script replaces only what lies
+between its two marker lines (:data:`BEGIN`, :data:`END`) with the tables, and writes the page
+to ``--out`` (by default docs/results.md again).
 
 Every run leaves its record (config.json, summary.json and the deep methods' training logs) in
 ``benchmarks/records/<run>/``, which is committed: the numbers of docs/results.md can be traced
@@ -30,14 +34,17 @@ import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-RECORDS = REPO / "benchmarks" / "records"
-sys.path.insert(0, str(REPO / "src"))
+from cmhash.pipeline import run
+from cmhash.presets import preset_path
+from cmhash.run_config import RunConfig, load_run_config, make_run_config
+from cmhash.utils.atomic import write_atomic
 
-from cmhash.pipeline import run  # noqa: E402
-from cmhash.presets import preset_path  # noqa: E402
-from cmhash.run_config import RunConfig, load_run_config, make_run_config  # noqa: E402
-from cmhash.utils.atomic import write_atomic  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+RECORDS = REPO / "benchmarks" / "records"
+PAGE = REPO / "docs" / "results.md"
+#: the marker lines of docs/results.md between which the tables go
+BEGIN = "<!-- results tables: made by benchmarks.results.results_table from here -->"
+END = "<!-- results tables: to here -->"
 
 BITS = (16, 32, 64, 128)
 TOKEN_BITS = (16, 32, 64)  # MITH and MATH: their papers' code lengths
@@ -46,10 +53,25 @@ MIRFLICKR = ("MIRFlickr-25K, 15,677 pairs, 128-px images; protocol `mirflickr` (
              "(1280-d pooled)")
 
 
+def run_config_file(name: str) -> Path:
+    """The file of a table entry's preset ``name`` (e.g. ``dadh-mirflickr``)."""
+    return preset_path(name)
+
+
+def page_around_tables(page: str) -> tuple[str, str]:
+    """``page`` up to and including its :data:`BEGIN` line, and from its :data:`END` line on:
+    the prose around the tables."""
+    lines = page.splitlines()
+    if lines.count(BEGIN) != 1 or lines.count(END) != 1 or lines.index(BEGIN) > lines.index(END):
+        raise SystemExit(f"{PAGE}: needs the marker line {BEGIN!r} once, then {END!r} once")
+    return ("\n".join(lines[:lines.index(BEGIN) + 1]),
+            "\n".join(lines[lines.index(END):]) + "\n")
+
+
 @dataclass
 class Entry:
     """One row group of a table: a method with its defaults, or the run configuration of
-    the preset ``config`` (a deep method's CPU schedule, or an ablation)."""
+    the preset ``config`` (a deep method's CPU schedule, or a labelled variant)."""
 
     name: str
     config: str | None = None
@@ -72,7 +94,7 @@ class Table:
             return make_run_config({"method": entry.name, "dataset": self.dataset,
                                     "protocol": self.protocol, "image_feature": self.image_feature,
                                     "text_feature": self.text_feature, **given})
-        config = load_run_config(preset_path(entry.config), given)
+        config = load_run_config(run_config_file(entry.config), given)
         data = (config.dataset, config.protocol, config.image_feature, config.text_feature)
         if data != (self.dataset, self.protocol, self.image_feature, self.text_feature):
             raise SystemExit(f"preset {entry.config} is not for the table {self.title!r}")
@@ -204,9 +226,10 @@ def table(spec: Table, runs: Path, data_root: str, reuse: bool, train: bool,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-root", help="default: $CMHASH_DATA_ROOT, else ./data")
     parser.add_argument("--runs", default=str(REPO / "runs" / "results"))
-    parser.add_argument("--out", default=str(REPO / "docs" / "results.md"))
+    parser.add_argument("--out", default=str(PAGE),
+                        help="where the page goes (default: docs/results.md itself)")
     reuse = parser.add_mutually_exclusive_group()
     reuse.add_argument("--reuse", action="store_true",
                        help="read records of the same configuration instead of training again")
@@ -223,38 +246,14 @@ def main() -> None:
                                          "(recorded with each row; not part of the "
                                          "configuration that --reuse matches)")
     args = parser.parse_args()
-    lines = [
-        "# Results",
-        "",
-        "Made by `python benchmarks/results_table.py`; do not edit by hand.  Metrics as defined",
-        "in [metrics.md](metrics.md): `map` = mAP over the whole ranking, `map@500` = AP of the",
-        "top-500 list (MATLAB/HMAH definition); ranking by Hamming distance, ties by database",
-        "position; relevant = at least one shared label.  Seed 0 and default parameters except",
-        "where said; no selection on the queries: deep methods keep the epoch with the best",
-        "validation mAP on 10 % of the training pairs held out (MIRFlickr 1,000, Wiki 217; they",
-        "train on the rest).  Each method is held against its authors' code in",
-        "[fidelity.md](fidelity.md); what differs from the papers' runs (features, data, CPU",
-        "schedules) is said there and in each run's preset (`cmhash list presets`).  HMAH: 20",
-        "teacher + 20 student epochs, database codes the standard per-modality ones.  DADH:",
-        "2,048 wide and 30 epochs instead of 8,192 and 300; AGAH: its text network 2,048 wide and",
-        "20 epochs (Wiki: 100) instead of 8,192 and 300.  MITH and MATH: the authors' 30 epochs",
-        "(BertAdam's warm-up 5 % of them), the forward pass under bf16 autocast, frozen encoders'",
-        "tokens projected to 512, validated against 3,000 of the training pairs; a code length",
-        "still training is missing from its table (`python benchmarks/results_table.py --reuse",
-        "--only mith-mirflickr --bits 64 --resume` continues it).  The last table gives every",
-        "method the same text features (MiniLM), so it compares methods, not text encoders.",
-        "`train s` is wall time on this 2-core CPU;",
-        "every run's configuration and per-epoch validation log is kept in",
-        "`benchmarks/records/`.  Machine: "
-        f"{platform.machine()}, Python {platform.python_version()}.",
-        "",
-    ]
+    before, after = page_around_tables(PAGE.read_text())  # checked before anything trains
+    lines = [f"Machine: {platform.machine()}, Python {platform.python_version()}.", ""]
     for spec in TABLES:
         lines += table(spec, Path(args.runs), args.data_root,
                        args.reuse or args.records_only, train=not args.records_only,
                        only=args.only, train_bits=args.bits, resume=args.resume,
                        device=args.device)
-    text = "\n".join(lines)
+    text = "\n".join([before, *lines, after])
     write_atomic(args.out, lambda p: p.write_text(text))
     print(text)
 

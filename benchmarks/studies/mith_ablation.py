@@ -1,16 +1,16 @@
 """Why MITH fails at 16 bits on MIRFlickr: its loss terms and options changed one at a time.
 
-    python benchmarks/mith_ablation.py [--bits 16] [--epochs 2] [--seed 0]
-                                       [--variants defaults,top_k_4,...]
+    python -m benchmarks.studies.mith_ablation [--bits 16] [--epochs 2] [--seed 0]
+                                               [--variants defaults,top_k_4,...]
 
 Each variant trains MITH (MIRFlickr, 15,677 pairs, protocol `mirflickr` seed 1, cached
 EfficientNet-Lite0 and MiniLM tokens) with the pipeline of `cmhash run` for --epochs epochs
 (BertAdam's schedule stretched over them).  Only the validation split is used: 1,000 pairs held
-out of the training pairs, ranked against 3,000 training pairs.  The table gives the validation
-`map` of the code after every epoch, and for the kept epoch (the best one) the `map` of the
-global and local hashes alone, the number of stuck bits of each (sign the same for more than
-95 % of the 3,000 pairs) and how often their signs agree — as `benchmarks/token_parts.py`
-measures them.  Test queries are not used.
+out of the training pairs (with the run's seed), ranked against 3,000 training pairs.  The
+table gives the validation `map` of the code after every epoch, and for the kept epoch (the best
+one) the `map` of the global and local hashes alone, the number of stuck bits of each (sign the
+same for more than 95 % of the 3,000 pairs) and how often their signs agree — as
+`benchmarks.studies.token_parts` measures them.  Test queries are not used.
 """
 
 from __future__ import annotations
@@ -21,18 +21,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-sys.path.insert(0, str(REPO / "benchmarks"))
-
-from token_parts import hash_statistics  # noqa: E402
-from token_projection import hash_parts  # noqa: E402
-
-from cmhash.bundle import load_model  # noqa: E402
-from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
-from cmhash.encoders import token_features  # noqa: E402
-from cmhash.metrics import mean_average_precision  # noqa: E402
-from cmhash.pipeline import RunConfig, run  # noqa: E402
+from cmhash.bundle import load_model
+from cmhash.data import load_dataset, make_split
+from cmhash.encoders import token_features
+from cmhash.methods.mith import MITH
+from cmhash.methods.mith_diagnostics import hash_parts, hash_statistics
+from cmhash.pipeline import RunConfig, run
+from cmhash.validation_protocol import validation_split
 
 #: name → (what it changes, MITH parameters).
 VARIANTS: dict[str, tuple[str, dict]] = {
@@ -55,11 +50,13 @@ VARIANTS: dict[str, tuple[str, dict]] = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-root", help="default: $CMHASH_DATA_ROOT, else ./data")
     parser.add_argument("--bits", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--seed", type=int, default=0, help="model seed (the split is fixed)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the run's seed: model and validation split (the test split is "
+                             "fixed)")
     args = parser.parse_args()
     names = args.variants.split(",")
     unknown = sorted(set(names) - set(VARIANTS))
@@ -67,17 +64,16 @@ def main() -> None:
         sys.exit(f"mith_ablation: unknown variant {', '.join(unknown)} "
                  f"(known: {', '.join(VARIANTS)})")
     dataset = load_dataset("mirflickr-images", args.data_root)
-    fit_rows, validation_rows = carve_validation(make_split(dataset, "mirflickr").train, 1000, 0)
-    database_rows = fit_rows[:3000]
+    # the rows `cmhash run` validates on: it holds out 1,000 pairs with the run's seed
+    protocol = validation_split(make_split(dataset, "mirflickr"), 1000, args.seed,
+                                MITH.validation_database_size)
     features = {"image": token_features(dataset, "image", "efficientnet_lite0")[0],
                 "text": token_features(dataset, "text", "minilm")[0]}
-    labels = dataset.labels
 
     def validation_map(queries: dict, database: dict, part: str) -> str:
-        i2t = mean_average_precision(queries["image"][part], database["text"][part],
-                                     labels[validation_rows], labels[database_rows])
-        t2i = mean_average_precision(queries["text"][part], database["image"][part],
-                                     labels[validation_rows], labels[database_rows])
+        i2t, t2i = protocol.cross_modal_map({m: p.codes(part) for m, p in queries.items()},
+                                            {m: p.codes(part) for m, p in database.items()},
+                                            dataset.labels)
         return f"{i2t:.4f}/{t2i:.4f}"
 
     print(f"MITH, {args.bits} bits, {args.epochs} epochs, seed {args.seed}, MIRFlickr "
@@ -98,9 +94,9 @@ def main() -> None:
             method = load_model(Path(folder) / f"model_{args.bits}").hashing_method
         curve = ", ".join(f"{r['validation']['i2t_map']:.3f}/{r['validation']['t2i_map']:.3f}"
                           for r in map(json.loads, log))
-        queries = {m: hash_parts(method, x, validation_rows, m) for m, x in features.items()}
-        database = {m: hash_parts(method, x, database_rows, m) for m, x in features.items()}
-        stats = {m: hash_statistics(method, x, database_rows, m) for m, x in features.items()}
+        queries = {m: hash_parts(method, x, m, protocol.queries) for m, x in features.items()}
+        database = {m: hash_parts(method, x, m, protocol.database) for m, x in features.items()}
+        stats = {m: hash_statistics(parts) for m, parts in database.items()}
         stuck = {part: "/".join(str(stats[m][f"{part} stuck bits"]) for m in features)
                  for part in ("global", "local")}
         agreement = "/".join(f"{stats[m]['sign agreement']:.2f}" for m in features)

@@ -1,23 +1,19 @@
 """How spread trained codes are around their label groups: the ``--flip`` and ``--prototypes`` of
-``benchmarks/search_speed.py``'s learned-like codes, measured on a run's codes file.
+``benchmarks.speed.search_speed``'s learned-like codes, measured on a run's codes file.
 
 The database codes of each modality are grouped by their label set (items with the same labels);
 a group's prototype is its bitwise majority code; the flip rate is the mean fraction of bits in
 which a code differs from its group's prototype (groups of one item left out), over all codes of
 the groups kept.  The number of groups is the number of prototypes.
 
-    python benchmarks/code_spread.py RUN/codes_64.npz
+    python -m benchmarks.studies.code_spread RUN/codes_64.npz
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from cmhash.codes import load_code_set
 

@@ -1,7 +1,7 @@
 """Why DADH does what it does on MIRFlickr: its loss terms and options switched one at a time.
 
-    python benchmarks/dadh_ablation.py [--hidden 2048] [--epochs 8] [--bits 64]
-                                       [--variants defaults,no_adversarial,...]
+    python -m benchmarks.studies.dadh_ablation [--hidden 2048] [--epochs 8] [--bits 64]
+                                               [--variants defaults,no_adversarial,...]
 
 Each variant trains DADH (MIRFlickr, 15,677 pairs, protocol `mirflickr` seed 1, EfficientNet-Lite0
 pooled image features, tag BoW text) with the pipeline of `cmhash run`: the epoch with the best
@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-
-from cmhash.pipeline import RunConfig, run  # noqa: E402
+from cmhash.pipeline import RunConfig, run
 
 #: name → (what it changes, DADH parameters).  ``gamma = 0`` removes both adversarial terms;
 #: its triplet is left unweighted so that the triplet term stays the same as in ``unweighted``.
@@ -43,7 +39,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-root", help="default: $CMHASH_DATA_ROOT, else ./data")
     parser.add_argument("--hidden", type=int, default=2048)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--bits", type=int, default=64)

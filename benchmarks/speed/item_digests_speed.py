@@ -1,6 +1,6 @@
 """Seconds to key the feature cache by the content of every MIRFlickr image.
 
-    python benchmarks/item_digests_speed.py [--data-root ../shared/data]
+    python -m benchmarks.speed.item_digests_speed [--data-root ../shared/data]
 
 For the 15,677 images of ``mirflickr-images``: SHA-256 of every file's bytes (what
 :mod:`cmhash.encoders.item_digests` does) from a cold page cache (each file dropped from it
@@ -14,12 +14,9 @@ import argparse
 import hashlib
 import os
 import time
-from pathlib import Path
 
 from cmhash.data import load_dataset
 from cmhash.encoders.item_digests import item_digests
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _drop_from_page_cache(paths: list[str]) -> None:
@@ -40,7 +37,7 @@ def _stat_keys(paths: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-root", help="default: $CMHASH_DATA_ROOT, else ./data")
     args = parser.parse_args()
     paths = load_dataset("mirflickr-images", args.data_root).image_paths
     megabytes = sum(os.path.getsize(p) for p in paths) / 1e6

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Train results-table entries side by side on one GPU, each code length in its own process
-# (records are merged under a lock by results_table.py), after computing the features there.
+# (records are merged under a lock by benchmarks.results.results_table), after computing the
+# features there.  cmhash must be importable by $PYTHON (installed, or PYTHONPATH=src).
 #
-#   bash benchmarks/records_on_gpu.sh DATA_ROOT RECORD:BITS [RECORD:BITS ...]
-#   e.g. bash benchmarks/records_on_gpu.sh ../shared/data mith-mirflickr:16 mith-mirflickr:64 \
-#        math-mirflickr:32 hmah-minilm-mirflickr:16,32,64,128
+#   bash benchmarks/results/records_on_gpu.sh DATA_ROOT RECORD:BITS [RECORD:BITS ...]
+#   e.g. bash benchmarks/results/records_on_gpu.sh ../shared/data mith-mirflickr:16 \
+#        mith-mirflickr:64 math-mirflickr:32 hmah-minilm-mirflickr:16,32,64,128
 #
 # LIMIT (seconds, default 3600) bounds each process; runs checkpoint every epoch, so a killed
-# entry continues with `python benchmarks/results_table.py --reuse --resume --only RECORD`.
+# entry continues with
+# `python -m benchmarks.results.results_table --reuse --resume --only RECORD`.
 # Logs: $LOGS (default /tmp/cmhash-gpu-logs).  Each row's record names the GPU it trained on.
 set -u
 DATA=${1:?data root}; shift
 LIMIT=${LIMIT:-3600}; LOGS=${LOGS:-/tmp/cmhash-gpu-logs}
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 mkdir -p "$LOGS"
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 PYTHON=${PYTHON:-python3}
@@ -29,7 +31,7 @@ pids=()
 for entry in "$@"; do
   record=${entry%%:*}; bits=${entry#*:}
   name="$record-${bits//,/-}"
-  timeout "$LIMIT" $PYTHON benchmarks/results_table.py --reuse --resume --device cuda \
+  timeout "$LIMIT" $PYTHON -m benchmarks.results.results_table --reuse --resume --device cuda \
     --only "$record" --bits ${bits//,/ } --runs "runs/gpu/$name" --out "$LOGS/$name.md" \
     --data-root "$DATA" > "$LOGS/$name.log" 2>&1 &
   pids+=($!)

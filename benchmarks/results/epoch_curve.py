@@ -1,6 +1,6 @@
 """Validation mAP against epochs, read from a run folder's training log.
 
-    python benchmarks/epoch_curve.py RUN_FOLDER [--bits 64]
+    python -m benchmarks.results.epoch_curve RUN_FOLDER [--bits 64]
 
 RUN_FOLDER is the output of `cmhash run` for a deep method (or its record under
 benchmarks/records/); the log is
@@ -26,7 +26,7 @@ def main() -> None:
         sys.exit(f"epoch_curve: {folder} is not a run folder (no config.json)")
     config = json.loads((folder / "config.json").read_text())
     log = folder / f"train_{args.bits}" / "train_log.jsonl"
-    if not log.is_file():  # a record kept by results_table.py
+    if not log.is_file():  # a record kept by benchmarks.results.results_table
         log = folder / f"train_{args.bits}_log.jsonl"
     if not log.is_file():
         sys.exit(f"epoch_curve: no training log for {args.bits} bits in {folder}")

@@ -1,8 +1,8 @@
 """How many of a model's bits carry information: bit balance of the database codes of runs.
 
-    python benchmarks/bit_usage.py RUN_FOLDER [RUN_FOLDER ...] [--bits 16]
+    python -m benchmarks.studies.bit_usage RUN_FOLDER [RUN_FOLDER ...] [--bits 16]
 
-RUN_FOLDER is the output of `cmhash run` (or of `benchmarks/results_table.py`, under
+RUN_FOLDER is the output of `cmhash run` (or of `benchmarks.results.results_table`, under
 runs/results/); its `codes_<bits>.npz` holds the test codes.  For each modality's database codes
 (n × K, in {−1, +1}) it prints the number of bits whose mean |m_k| = |(1/n) Σ_i b_ik| exceeds 0.9
 (a bit that is the same for ≥ 95 % of the items), the median |m_k|, and the sum of the bits'
@@ -20,10 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-
-from cmhash.codes import load_code_set  # noqa: E402
+from cmhash.codes import load_code_set
 
 
 def bit_entropy(means: np.ndarray) -> float:

@@ -4,7 +4,7 @@ EfficientNet-Lite0 at 224 px (global + 49 tokens, JPEG decoding and resizing inc
 loader process, torch.compile including its one-off compilation), MiniLM on the tag texts
 (global + 32 tokens), then a second `encode` of the same data, which reads the cache.
 
-    python benchmarks/encode_speed.py [--limit N] [--workers 1] [--no-compile]
+    python -m benchmarks.speed.encode_speed [--limit N] [--workers 1] [--no-compile]
 
 Prints items/s, wall time and the peak resident memory of this process and its loader workers.
 """
@@ -13,18 +13,13 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-
-from cmhash.data import PairedDataset, load_dataset  # noqa: E402
-from cmhash.encoders import FeatureCache, create_encoder  # noqa: E402
+from cmhash.data import PairedDataset, load_dataset
+from cmhash.encoders import FeatureCache, create_encoder
 
 
 def peak_gib() -> tuple[float, float]:
@@ -35,7 +30,7 @@ def peak_gib() -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-root", help="default: $CMHASH_DATA_ROOT, else ./data")
     parser.add_argument("--limit", type=int, help="only the first N pairs")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True)

@@ -19,8 +19,8 @@ k-th distance; ties count), the index's memory (codes, ids and the backend's str
 ``HammingIndex.info``) and its build time (add + ``build``).  The exact backends are checked to
 return exactly the ``flat`` answer.
 
-    python benchmarks/search_speed.py                                     # the full run
-    python benchmarks/search_speed.py --datasets 100000:64 --repeats 1    # a small one
+    python -m benchmarks.speed.search_speed                                   # the full run
+    python -m benchmarks.speed.search_speed --datasets 100000:64 --repeats 1  # a small one
 
 Prints a markdown table, then per data set the fastest exact backend at k = 10.
 """
@@ -29,13 +29,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from cmhash.codes import Codes
 from cmhash.index import HammingIndex

@@ -11,31 +11,28 @@ the time per step of each is printed with the epoch time it implies for the 9,00
 pairs.  With --token-epochs N, MITH and MATH then train in full at 64 bits for N epochs on the
 9,000 pairs, validation after every epoch included, and the whole wall time is printed.
 
-    python benchmarks/train_speed.py [--epochs 2] [--dadh-hidden 8192 2048] [--token-steps 3]
-                                     [--token-bits 64] [--skip-feature-methods] [--token-epochs N]
+    python -m benchmarks.speed.train_speed [--epochs 2] [--dadh-hidden 8192 2048]
+                                           [--token-steps 3] [--token-bits 64]
+                                           [--skip-feature-methods] [--token-epochs N]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-
-from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
-from cmhash.encoders import feature_matrix, label_text_features, token_features  # noqa: E402
-from cmhash.methods import FitContext, create_method  # noqa: E402
+from cmhash.data import load_dataset, make_split
+from cmhash.encoders import feature_matrix, label_text_features, token_features
+from cmhash.methods import FitContext, create_method
+from cmhash.validation_protocol import validation_split
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--data-root", help="default: $CMHASH_DATA_ROOT, else ./data")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--dadh-hidden", type=int, nargs="+", default=[8192, 2048])
     parser.add_argument("--token-steps", type=int, default=3)
@@ -46,8 +43,8 @@ def main() -> None:
                         help="also train MITH and MATH in full for this many epochs")
     args = parser.parse_args()
     dataset = load_dataset("mirflickr-images", args.data_root)
-    split = make_split(dataset, "mirflickr")
-    fit_rows, validation_rows = carve_validation(split.train, 1000, 0)
+    protocol = validation_split(make_split(dataset, "mirflickr"), 1000, 0)
+    fit_rows, validation_rows = protocol.fit, protocol.queries
     image, _ = feature_matrix(dataset, "image", "efficientnet_lite0")
     text, _ = feature_matrix(dataset, "text", "bow")
     labels = dataset.labels
