@@ -54,10 +54,13 @@ def make_codes(n: int, bits: int, kind: str, prototypes: np.ndarray, flip: float
     return Codes(packed, bits)
 
 
-def backend_params(name: str, n: int) -> dict:
-    """Settings for the approximate backends (FAISS's defaults, IVF with √n lists)."""
+def backend_params(name: str, n: int, mih_m: int | None = None) -> dict:
+    """Settings of a backend: IVF with √n lists (FAISS's defaults otherwise); ``mih`` with
+    ``mih_m`` substrings (None: the paper's rule)."""
     if name == "faiss-ivf":
         return {"nlist": max(1, int(np.sqrt(n))), "nprobe": 16}
+    if name == "mih" and mih_m is not None:
+        return {"m": mih_m}
     return {}
 
 
@@ -103,12 +106,14 @@ def main() -> None:
     parser.add_argument("--flip", type=float, default=0.08,
                         help="learned kind: probability that a bit differs from its prototype "
                              "(measure it on a trained model's codes, see the docstring)")
+    parser.add_argument("--mih-m", type=int, default=None,
+                        help="mih's substrings (default: the paper's rule, bits / log2(n))")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     print(f"batches of {args.batch} queries (median of {args.repeats}); latency: median of "
           f"{args.singles} single queries; learned: {args.prototypes} prototypes, flip "
-          f"{args.flip}")
+          f"{args.flip}; mih substrings: {args.mih_m or 'bits / log2(n)'}")
     print("| codes | bits | data | backend | k | threads | q/s (batch) | latency ms | recall "
           "| memory MB | build s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -124,7 +129,7 @@ def main() -> None:
             exact: dict[int, tuple[np.ndarray, np.ndarray]] = {}
             speeds: dict[str, float] = {}
             for name in ["flat", *(b for b in args.backends if b != "flat")]:
-                index = HammingIndex(bits, name, **backend_params(name, n))
+                index = HammingIndex(bits, name, **backend_params(name, n, args.mih_m))
                 build, _ = timed(add_and_build, index, db)
                 info = index.info()
                 memory = sum(info["memory_bytes"].values()) / 2**20
