@@ -32,6 +32,7 @@ from cmhash.data import carve_validation, load_dataset, make_split  # noqa: E402
 from cmhash.encoders import token_features  # noqa: E402
 from cmhash.methods.mith import MITH  # noqa: E402
 from cmhash.methods.token_base import TokenBatch  # noqa: E402
+from cmhash.training import TrainState  # noqa: E402
 
 
 class TraceComplete(Exception):
@@ -52,8 +53,8 @@ class TracedMITH(MITH):
         self.outputs[modality] = out = super()._hashes(batch, modality)
         return out
 
-    def _step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
-        losses = super()._step(rows, epoch)
+    def _step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
+        losses = super()._step(state, rows)
         self.steps_taken += 1
         steps, every = self.trace
         if self.steps_taken == 1 or self.steps_taken % every == 0:
