@@ -30,7 +30,7 @@ from cmhash.data import load_dataset, make_split
 from cmhash.encoders import token_features
 from cmhash.methods.mith import MITH
 from cmhash.methods.mith_diagnostics import hash_parts, saturation, stuck_bits
-from cmhash.training import Phase
+from cmhash.training import Phase, TrainState
 from cmhash.validation_protocol import validation_split
 
 
@@ -53,15 +53,15 @@ class TracedMITH(MITH):
         return [dataclasses.replace(phase, step=self.traced(phase.step))
                 for phase in super().phases()]
 
-    def traced(self, step: Callable[[torch.Tensor, int], dict[str, float]]
-               ) -> Callable[[torch.Tensor, int], dict[str, float]]:
+    def traced(self, step: Callable[[TrainState, torch.Tensor], dict[str, float]]
+               ) -> Callable[[TrainState, torch.Tensor], dict[str, float]]:
         """``step``, with the batch's hashes read before it and a row printed after it."""
-        def traced_step(rows: torch.Tensor, epoch: int) -> dict[str, float]:
+        def traced_step(state: TrainState, rows: torch.Tensor) -> dict[str, float]:
             (image, text), steps, every = self.trace
             batch_rows = rows.cpu().numpy()
             parts = {m: hash_parts(self, x, m, batch_rows)
                      for m, x in (("image", image), ("text", text))}
-            losses = step(rows, epoch)
+            losses = step(state, rows)
             self.steps_taken += 1
             if self.steps_taken == 1 or self.steps_taken % every == 0:
                 self.print_row(losses, parts)
