@@ -24,6 +24,7 @@ from typing import Any
 
 from cmhash.errors import InputError
 from cmhash.metrics.plots import new_plot, save_png
+from cmhash.utils.json_files import read_json_object
 
 #: the version of summary.json this cmhash writes (and the newest it reads)
 SUMMARY_SCHEMA_VERSION = 1
@@ -40,11 +41,8 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
         raise InputError(f"{run_dir} is not a folder, so not a run folder")
     if not path.is_file():
         raise InputError(f"{path} not found: is {run_dir} a finished run?")
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"{path}: not a readable summary ({e})") from None
-    if not isinstance(summary, dict) or not isinstance(summary.get("rows"), list):
+    summary = read_json_object(path, "summary")
+    if not isinstance(summary.get("rows"), list):
         raise InputError(f"{path}: not a run summary (no 'rows' list)")
     version = summary.get("schema_version", 1)
     if not isinstance(version, int) or version > SUMMARY_SCHEMA_VERSION:

@@ -48,6 +48,7 @@ from typing import Any
 from cmhash.errors import InputError
 from cmhash.run_config import RunConfig, make_run_config
 from cmhash.utils.atomic import write_json
+from cmhash.utils.json_files import read_json_object
 
 CONFIG_FILE = "config.json"
 #: RunConfig fields that do not tell runs apart
@@ -183,11 +184,8 @@ def claim_run_folder(path: str | Path, config: RunConfig,
             raise InputError(f"{path} holds files but no {CONFIG_FILE}, so it is not a cmhash "
                              "run folder; choose another --out")
         return RunFolder(path)
-    try:
-        recorded = json.loads(config_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"{config_file}: not a readable run configuration ({e})") from None
-    difference = _difference(recorded, config) if isinstance(recorded, dict) else "unreadable"
+    recorded = read_json_object(config_file, "run configuration")
+    difference = _difference(recorded, config)
     if difference is None:
         return RunFolder(path, resume=config.resume, replace=not config.resume)
     if overwrite:
@@ -207,11 +205,6 @@ def read_run_config(path: str | Path) -> RunConfig:
                          else f"{path} is not a folder, so not a run folder")
     if not config_file.is_file():
         raise InputError(f"{path} holds no {CONFIG_FILE}, so it is not a cmhash run folder")
-    try:
-        recorded = json.loads(config_file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"{config_file}: not a readable run configuration ({e})") from None
-    if not isinstance(recorded, dict):
-        raise InputError(f"{config_file}: not a run configuration (not a JSON object)")
+    recorded = read_json_object(config_file, "run configuration")
     return make_run_config({f.name: recorded.get(f.name) for f in fields(RunConfig)},
                            str(config_file))
