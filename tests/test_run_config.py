@@ -1,14 +1,12 @@
 import json
-from pathlib import Path
 
 import pytest
 
 from cmhash.cli.main import main
 from cmhash.errors import InputError, MissingFileError
 from cmhash.methods import create_method
+from cmhash.presets import list_presets
 from cmhash.run_config import load_run_config, make_run_config
-
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 DADH = """method = "dadh"
 dataset = "mirflickr-images"
@@ -42,6 +40,7 @@ def test_a_file_gives_its_fields_and_overrides_replace_them(tmp_path):
     ('method = "dadh"\ndataset = "wiki"\nprotocol = "wiki"\nparams = 3\n',
      "'params' must be a table, got 3"),
     ('method = "dadh\n', "not a valid TOML file"),
+    ('description = 3\nmethod = "dadh"\n', "'description' must be a string, got 3"),
 ])
 def test_mistakes_name_the_file_and_key(tmp_path, text, message):
     path = tmp_path / "bad.toml"
@@ -79,9 +78,9 @@ def test_the_command_line_needs_method_dataset_and_protocol():
                         " (give --method, --dataset and --protocol, or --config FILE)")
 
 
-@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.toml")), ids=lambda p: p.name)
-def test_every_shipped_config_names_a_method_and_parameters_it_takes(path):
-    config = load_run_config(path)
+@pytest.mark.parametrize("preset", list_presets(), ids=lambda p: p.name)
+def test_every_preset_names_a_method_and_parameters_it_takes(preset):
+    config = load_run_config(preset.path)
     create_method(config.method, **config.params)  # an unknown parameter raises
 
 

@@ -49,31 +49,31 @@ def test_checkpoints_are_kept_on_request_and_a_resume_continues_from_them(tmp_pa
     assert {p.name for p in (out / "train_16").iterdir()} == {
         "train_log.jsonl", "checkpoint.pt", "best.pt"}
     codes = (out / "codes_16.npz").read_bytes()
-    (out / "report_16.json").unlink()  # as if killed after the last epoch's checkpoint
+    (out / "training_16.json").unlink()  # as if killed after the last epoch's checkpoint
     assert _run(dataset, out, "--resume") == 0
     assert len(_log(out)) == 2 and (out / "codes_16.npz").read_bytes() == codes
     assert not (out / "train_16" / "checkpoint.pt").exists()
 
 
-def test_a_resume_keeps_finished_code_lengths(tmp_path, dataset):
+def test_a_resume_keeps_trained_code_lengths(tmp_path, dataset):
     out = tmp_path / "run"
     assert _run(dataset, out, "--bits", "8", "16", method=RIDGE) == 0
-    report = (out / "report_8.json").stat().st_mtime_ns
-    (out / "report_16.json").unlink()
+    trained = (out / "training_8.json").stat().st_mtime_ns
+    (out / "training_16.json").unlink()
     assert _run(dataset, out, "--bits", "8", "16", "--resume", method=RIDGE) == 0
-    assert (out / "report_8.json").stat().st_mtime_ns == report  # not trained again
-    assert (out / "report_16.json").is_file()
+    assert (out / "training_8.json").stat().st_mtime_ns == trained  # not trained again
+    assert (out / "training_16.json").is_file()
     summary = json.loads((out / "summary.json").read_text())
     assert [row["bits"] for row in summary["rows"]] == [8, 16]
 
 
-def test_a_code_length_is_finished_with_its_model_bundle_and_a_resume_clears_killed_writes(
+def test_a_code_length_is_trained_with_its_model_bundle_and_a_resume_clears_killed_writes(
         tmp_path, dataset):
     out = tmp_path / "run"
     assert _run(dataset, out, "--bits", "8", "16", method=RIDGE) == 0
     assert (out / "model_8" / "model.json").is_file() and (out / "model_16").is_dir()
     report = (out / "report_8.json").stat().st_mtime_ns
-    shutil.rmtree(out / "model_16")  # a report without its bundle is not a finished code length
+    shutil.rmtree(out / "model_16")  # a training record without its bundle: not trained
     (out / ".tmp-model_16.x1").mkdir()  # what a killed bundle write leaves
     (out / ".old-model_8.x2").mkdir()
     (out / ".tmp-codes_16.npz.x3").write_text("half")

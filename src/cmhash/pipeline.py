@@ -1,19 +1,29 @@
 """The main job: train a method on a dataset under a protocol, encode, evaluate, write a run folder.
 
-A run folder holds ``config.json`` (everything needed to repeat the run: method, parameters,
-dataset, protocol, seeds, split sizes, cmhash version), and per code length ``codes_<bits>.npz``
-(query and database codes with labels), ``report_<bits>.json`` (metrics and curves),
-``pr_<bits>.png`` and ``p_at_k_<bits>.png``, the trained model as a bundle ``model_<bits>/``, for
-deep methods ``train_<bits>/`` (checkpoints and the per-epoch log), then ``summary.json`` with
-one row per code length (its ``report_<bits>.json`` is written last: a finished code length).
-Every file and bundle is written atomically, and the folder belongs to one run
-(:mod:`cmhash.run_folder`).  Training checkpoints are removed once a code length is finished,
-unless ``keep_checkpoints``.
+A run is three steps, each a command that reads and writes the run folder and keeps the work
+already done and valid, so each can be run again, or resumed, on its own; :func:`run`
+(``cmhash run``) is the three in order:
 
-The run goes one way: the configuration builds the method of each code length once; the inputs
+1. :func:`train` (``cmhash train``): ``config.json`` (everything needed to repeat the run:
+   method, parameters, dataset, protocol, seeds, split sizes, cmhash version), then per code
+   length the trained model as a bundle ``model_<bits>/``, for deep methods ``train_<bits>/``
+   (checkpoints and the per-epoch log), and last ``training_<bits>.json`` (training seconds,
+   epochs, the selected epoch, the database codes' kind): a trained code length.  Training
+   checkpoints are removed once a code length is trained, unless ``keep_checkpoints``.
+2. :func:`write_codes` (``cmhash codes``): ``codes_<bits>.npz`` (query and database codes with
+   labels, the items' ids and the digest of the bundle that made them) through each trained
+   bundle; a codes file of the current bundle is kept.
+3. :func:`~cmhash.run_evaluation.evaluate_run` (``cmhash evaluate RUN_DIR``):
+   ``report_<bits>.json``, ``pr_<bits>.png``, ``p_at_k_<bits>.png`` and ``summary.json``.
+
+Every file and bundle is written atomically, and the folder belongs to one run
+(:mod:`cmhash.run_folder`).
+
+Training goes one way: the configuration builds the method of each code length once; the inputs
 that the method declares (:class:`~cmhash.inputs.InputSpec`) are built once for the whole
-dataset by :func:`cmhash.inputs.resolve_inputs`; each method is fitted on them, encodes the
-queries and the database, and its codes are evaluated into the report.
+dataset by :func:`cmhash.inputs.resolve_inputs`; each method is fitted on them.  Writing the
+codes builds the same inputs for the trained bundles, without what only ``fit`` uses (word
+vectors, label texts).
 
 Everything that can be checked is checked before work starts: the configuration's fields, the
 method's parameters at every code length, the protocol, the encoder names, the optional
@@ -35,15 +45,17 @@ used for the final evaluation.
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cmhash.codes import CodeSet, save_code_set
+from cmhash.codes import CodeSet, load_code_set, save_code_set
 from cmhash.data import (
+    PairedDataset,
     Split,
     carve_validation,
     check_protocol,
@@ -51,18 +63,12 @@ from cmhash.data import (
     make_split,
 )
 from cmhash.errors import InputError
-from cmhash.inputs import check_feature_names, resolve_inputs
+from cmhash.inputs import RunInputs, check_feature_names, resolve_inputs
 from cmhash.methods import FitContext, HashingMethod, create_method
-from cmhash.metrics import (
-    DEFAULT_CURVE_DEPTHS,
-    count_queries_with_relevant,
-    evaluate_code_set,
-    plot_pr_curve,
-    plot_precision_at_k,
-    require_matplotlib,
-)
+from cmhash.metrics import count_queries_with_relevant, require_matplotlib
 from cmhash.run_config import RunConfig, check_run_config
-from cmhash.run_folder import RunFolder, claim_run_folder
+from cmhash.run_evaluation import evaluate_run
+from cmhash.run_folder import CONFIG_FILE, RunFolder, claim_run_folder, read_run_config
 from cmhash.utils.atomic import write_json
 from cmhash.utils.lazy import import_module
 from cmhash.version import __version__
@@ -115,34 +121,57 @@ def _check_labels(method: HashingMethod, labels: np.ndarray, split: Split,
 def run(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = None,
         log: Any = print, *, overwrite: bool = False,
         keep_checkpoints: bool = False) -> dict[str, Any]:
-    """Carry out ``config`` in the run folder ``out_dir``; return the summary (also written to
+    """Carry out ``config`` in the run folder ``out_dir``: :func:`train`, :func:`write_codes`,
+    then :func:`~cmhash.run_evaluation.evaluate_run`; return the summary (also written to
     ``out_dir/summary.json``).  ``overwrite`` replaces another run found in ``out_dir``;
-    ``keep_checkpoints`` keeps the training checkpoints of finished code lengths."""
-    methods = _checked_methods(config)
+    ``keep_checkpoints`` keeps the training checkpoints of trained code lengths."""
     require_matplotlib()  # the plots come last: a missing extra fails before the work
-    import_module("cmhash.bundle", "cmhash run")  # torch and safetensors: checked likewise
+    train(config, out_dir, data_root, log, overwrite=overwrite,
+          keep_checkpoints=keep_checkpoints)
+    write_codes(out_dir, data_root, log)
+    return evaluate_run(out_dir, log)
+
+
+def train(config: RunConfig, out_dir: str | Path, data_root: str | Path | None = None,
+          log: Any = print, *, overwrite: bool = False, keep_checkpoints: bool = False) -> None:
+    """Train every code length of ``config`` into the run folder ``out_dir``: a model bundle
+    ``model_<bits>/`` and its training record ``training_<bits>.json`` each (see
+    :mod:`cmhash.run_folder` for what happens to a folder holding a run)."""
+    methods = _checked_methods(config)
+    import_module("cmhash.bundle", "cmhash train")  # torch and safetensors: checked before work
     folder = claim_run_folder(out_dir, config, overwrite)
     with folder.removed_on_mistake():
-        return _run(config, methods, folder, data_root, log, keep_checkpoints)
+        _train(config, methods, folder, data_root, log, keep_checkpoints)
 
 
-def _run(config: RunConfig, methods: dict[int, HashingMethod], folder: RunFolder,
-         data_root: str | Path | None, log: Any, keep_checkpoints: bool) -> dict[str, Any]:
+def _read_pairs(config: RunConfig, method: HashingMethod, data_root: str | Path | None, *,
+                for_fit: bool) -> tuple[PairedDataset, Split, np.ndarray, RunInputs, int]:
+    """The dataset, its split without the pairs whose inputs could not be computed, the labels,
+    the inputs ``method`` declares (:func:`~cmhash.inputs.resolve_inputs`; what only ``fit``
+    uses, word vectors and label texts, if ``for_fit``), and the count of pairs dropped."""
+    dataset = load_dataset(config.dataset, data_root)
+    split = make_split(dataset, config.protocol, config.split_seed)
+    labels = dataset.require_labels("evaluation")
+    spec = (method.input_spec if for_fit
+            else replace(method.input_spec, word_vectors=False, label_texts=False))
+    inputs = resolve_inputs(spec, method.input_form, dataset,
+                            {"image": config.image_feature, "text": config.text_feature},
+                            config.cache_dir)
+    split, dropped = _without_invalid_pairs(split, inputs.valid)
+    return dataset, split, labels, inputs, dropped
+
+
+def _train(config: RunConfig, methods: dict[int, HashingMethod], folder: RunFolder,
+           data_root: str | Path | None, log: Any, keep_checkpoints: bool) -> None:
     # the bundle writer and the training loop need torch: imported with the first run, not with
-    # the CLI (run checked that they can be)
+    # the CLI (train checked that they can be)
     from cmhash.bundle import describe_input, save_model, training_record
     from cmhash.training import remove_checkpoints
 
     out_dir = folder.path
-    dataset = load_dataset(config.dataset, data_root)
-    split = make_split(dataset, config.protocol, config.split_seed)
-    labels = dataset.require_labels("evaluation")
     first = methods[config.bits[0]]  # the inputs are the same at every code length
-    inputs = resolve_inputs(first.input_spec, first.input_form, dataset,
-                            {"image": config.image_feature, "text": config.text_feature},
-                            config.cache_dir)
+    dataset, split, labels, inputs, dropped = _read_pairs(config, first, data_root, for_fit=True)
     image, text = inputs.image, inputs.text
-    split, dropped = _without_invalid_pairs(split, inputs.valid)
     n_validation = _validation_size(config, first, len(split.train))
     fit_rows, validation_rows = (carve_validation(split.train, n_validation, config.seed)
                                  if n_validation else (split.train, split.train[:0]))
@@ -156,11 +185,9 @@ def _run(config: RunConfig, methods: dict[int, HashingMethod], folder: RunFolder
         "pairs_dropped_unreadable": dropped, "word_vectors": inputs.word_vector_source,
         "image_feature_shape": list(image.shape), "text_feature_shape": list(text.shape)})
 
-    rows = []
     for bits, method in methods.items():
-        report = folder.finished_report(bits)
-        if report is not None:  # finished before a resume
-            rows.append(_summary_row(report, log))
+        if folder.resume and folder.training(bits) is not None:  # trained before a resume
+            log(f"{bits} bits: trained before, kept")
             continue
         context = FitContext(
             validation=(image[validation_rows], text[validation_rows],
@@ -177,38 +204,73 @@ def _run(config: RunConfig, methods: dict[int, HashingMethod], folder: RunFolder
             else time.perf_counter() - started
         save_model(folder.model_path(bits), method, inputs=bundle_inputs,
                    label_names=dataset.label_names, training=training)
-        database_image, database_text = method.database_codes(image[split.database],
-                                                               text[split.database])
-        code_set = CodeSet(
-            labels[split.query], labels[split.database],
-            method.encode_image(image[split.query]), method.encode_text(text[split.query]),
-            database_image, database_text)
-        save_code_set(out_dir / f"codes_{bits}.npz", code_set)
-        report = evaluate_code_set(code_set, tuple(config.metrics), tuple(config.directions),
-                                   DEFAULT_CURVE_DEPTHS)
-        report |= {"method": config.method, "dataset": config.dataset,
-                   "protocol": config.protocol, "train_seconds": round(train_seconds, 3),
-                   "database_codes": getattr(method, "database", "standard"),
-                   "selected_epoch": getattr(method, "best_epoch_", None),
-                   "epochs_trained": len(getattr(method, "history_", []))}
-        title = f"{config.method} on {config.dataset}, {bits} bits"
-        plot_pr_curve(report, out_dir / f"pr_{bits}.png", title)
-        plot_precision_at_k(report, out_dir / f"p_at_k_{bits}.png", title)
-        write_json(folder.report_path(bits), report)
+        write_json(folder.training_path(bits), {
+            "bits": bits, "train_seconds": round(train_seconds, 3),
+            "database_codes": getattr(method, "database", "standard"),
+            "selected_epoch": getattr(method, "best_epoch_", None),
+            "epochs_trained": len(getattr(method, "history_", []))})
         if not keep_checkpoints:
             remove_checkpoints(context.workdir)
-        rows.append(_summary_row(report, log))
-    summary = {"method": config.method, "dataset": config.dataset,
-               "protocol": config.protocol, "rows": rows}
-    write_json(out_dir / "summary.json", summary)
-    return summary
+        log(f"{bits} bits: trained in {train_seconds:.1f} s")
 
 
-def _summary_row(report: dict[str, Any], log: Any) -> dict[str, Any]:
-    """A code length's row of the summary, from its report; logged on one line."""
-    row = {"bits": report["bits"], "train_seconds": report["train_seconds"],
-           "epochs": report["epochs_trained"]}
-    for direction, result in report["directions"].items():
-        row |= {f"{direction} {name}": value for name, value in result["metrics"].items()}
-    log(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
-    return row
+def write_codes(run_dir: str | Path, data_root: str | Path | None = None, log: Any = print, *,
+                device: str | None = None, cache_dir: str | None = None) -> list[int]:
+    """Encode the query and database pairs of the run folder ``run_dir`` through each trained
+    model bundle into ``codes_<bits>.npz`` (with the items' ids and the bundle's digest);
+    return the code lengths encoded.  A codes file already made by the current bundle is kept.
+    ``device`` (default: the run's) and ``cache_dir`` (default: the run's) only say where."""
+    from cmhash.bundle import HEADER_FILE, load_model  # needs torch, as training did
+
+    config = read_run_config(run_dir)
+    folder = RunFolder(Path(run_dir))
+    trained = [bits for bits in config.bits if folder.training(bits) is not None]
+    if not trained:
+        older = any(folder.model_path(bits).is_dir() for bits in config.bits)
+        raise InputError(f"run folder {run_dir} holds " + (
+            "model bundles without training records (training_<bits>.json): a run folder of "
+            "an older cmhash; train it again" if older else "no trained model yet (cmhash "
+                                                            "train)"))
+    digests = {bits: _bundle_digest(folder.model_path(bits) / HEADER_FILE) for bits in trained}
+    todo = [bits for bits in trained if _codes_digest(folder.codes_path(bits)) != digests[bits]]
+    if todo:
+        config.cache_dir = cache_dir or config.cache_dir
+        models = {bits: load_model(folder.model_path(bits),
+                                   device or config.params.get("device")).hashing_method
+                  for bits in todo}
+        dataset, split, labels, inputs, _ = _read_pairs(config, models[todo[0]], data_root,
+                                                        for_fit=False)
+        image, text = inputs.image, inputs.text
+        recorded = json.loads((folder.path / CONFIG_FILE).read_text())["split"]
+        if split.to_dict() != recorded:
+            raise InputError(f"{run_dir}: the dataset's split is {split.to_dict()} now, "
+                             f"{recorded} when the run trained; has the data changed?")
+        ids = np.asarray(dataset.ids, dtype=str)
+        query, database = split.query, split.database
+        for bits, method in models.items():
+            database_image, database_text = method.database_codes(image[database],
+                                                                   text[database])
+            save_code_set(folder.codes_path(bits), CodeSet(
+                labels[query], labels[database], method.encode_image(image[query]),
+                method.encode_text(text[query]), database_image, database_text,
+                ids[query], ids[database], digests[bits]))
+    for bits in trained:
+        log(f"{bits} bits: codes {'written' if bits in todo else 'up to date'}")
+    return todo
+
+
+def _bundle_digest(header_path: Path) -> str:
+    """The digest a model bundle's header records (the bundle is checked in full when it is
+    loaded to encode)."""
+    try:
+        return json.loads(header_path.read_text(encoding="utf-8"))["header_sha256"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as e:
+        raise InputError(f"{header_path}: not a readable model bundle header ({e})") from None
+
+
+def _codes_digest(path: Path) -> str | None:
+    """The model digest a codes file records; None if it is absent, unreadable or has none."""
+    try:
+        return load_code_set(path).model_sha256 if path.is_file() else None
+    except InputError:
+        return None

@@ -1,8 +1,10 @@
-"""What a run is: :class:`RunConfig`, and reading one from a TOML file (``configs/*.toml``).
+"""What a run is: :class:`RunConfig`, and reading one from a TOML file (a user's own, or a
+preset packaged in :mod:`cmhash.presets`).
 
-A config file holds RunConfig's fields as top-level keys and the method's parameters as the
-table ``[params]``::
+A config file holds RunConfig's fields as top-level keys, the method's parameters as the table
+``[params]``, and may say what it is in one line, ``description`` (not part of the run)::
 
+    description = "DADH on MIRFlickr-25K, CPU schedule"
     method = "dadh"
     dataset = "mirflickr-images"
     protocol = "mirflickr"
@@ -118,6 +120,9 @@ def load_run_config(path: str | Path, overrides: dict[str, Any] | None = None) -
         values = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not a valid TOML file ({e})") from None
+    description = values.pop("description", "")
+    if not isinstance(description, str):
+        raise InputError(f"{path}: 'description' must be a string, got {description!r}")
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     if "params" in overrides and isinstance(values.get("params"), dict):
         overrides["params"] = {**values["params"], **overrides["params"]}

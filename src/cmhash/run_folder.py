@@ -1,14 +1,16 @@
 """A run folder belongs to one run.
 
-``cmhash run`` writes everything of a run into one folder (``--out``), whose ``config.json``
-says which run it holds.  Before any work, :func:`claim_run_folder` decides what may happen to
-the folder, from its state and the options:
+``cmhash train`` (and ``cmhash run``, which trains, then encodes and evaluates) writes everything
+of a run into one folder (``--out``), whose ``config.json`` says which run it holds; ``cmhash
+codes`` and ``cmhash evaluate`` read that configuration back (:func:`read_run_config`).  Before
+any training, :func:`claim_run_folder` decides what may happen to the folder, from its state and
+the options:
 
 =====================================  =========================================================
 the folder                             what the run does
 =====================================  =========================================================
 absent, or an empty folder             creates it and runs
-holds the same run                     with ``resume``: continues it (finished code lengths are
+holds the same run                     with ``resume``: continues it (trained code lengths are
                                        kept, a killed training continues from its checkpoint);
                                        without: runs again from scratch, replacing its files
 holds another run (another method,     refused, unless ``overwrite``: replaced
@@ -17,8 +19,9 @@ holds files but no ``config.json``,    refused (not a cmhash run folder: nothing
 or is a file, or cannot be written     removed, whatever the options)
 =====================================  =========================================================
 
-A code length is finished when its model bundle ``model_<bits>/`` and, written after it, its
-``report_<bits>.json`` are both there; a resume keeps those and trains the others again.  Every
+A code length is trained when its model bundle ``model_<bits>/`` and, written after it, its
+training record ``training_<bits>.json`` are both there; a resume keeps those and trains the
+others again.  Every
 file and bundle is written atomically, so a killed run leaves at most the ``.tmp-*`` (or, for a
 bundle being replaced, ``.old-*``) entries of the write it was doing; a resume removes them.
 
@@ -27,7 +30,7 @@ bundle being replaced, ``.old-*``) entries of the write it was doing; a resume r
 continue on another device).  Nothing is removed or written until :meth:`RunFolder.start`,
 which the pipeline calls once every check has passed and the inputs are ready, so a refused run,
 or one stopped by a mistake in its input, leaves the folder as it was; and a run that fails on
-a mistake after it started, before any code length is finished, removes what it wrote (the
+a mistake after it started, before any code length is trained, removes what it wrote (the
 folder too, if it made it).
 """
 
@@ -38,13 +41,14 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from cmhash.errors import InputError
-from cmhash.run_config import RunConfig
+from cmhash.run_config import RunConfig, make_run_config
 from cmhash.utils.atomic import write_json
+from cmhash.utils.json_files import read_json_object
 
 CONFIG_FILE = "config.json"
 #: RunConfig fields that do not tell runs apart
@@ -116,17 +120,24 @@ class RunFolder:
         """Where the model bundle of a code length goes (a folder, written before the report)."""
         return self.path / f"model_{bits}"
 
+    def training_path(self, bits: int) -> Path:
+        """Where the training record of a code length goes (seconds, epochs, the selected
+        epoch); it is written after the model bundle, so its presence (with the bundle's) says
+        that the code length is trained."""
+        return self.path / f"training_{bits}.json"
+
+    def codes_path(self, bits: int) -> Path:
+        return self.path / f"codes_{bits}.npz"
+
     def report_path(self, bits: int) -> Path:
-        """Where the report of a code length goes; it is written last, so its presence (with
-        the model bundle's) says that the code length is finished."""
         return self.path / f"report_{bits}.json"
 
-    def finished_report(self, bits: int) -> dict[str, Any] | None:
-        """On resume, the report of a code length finished before; else None."""
-        report = self.report_path(bits)
-        if not (self.resume and report.is_file() and self.model_path(bits).is_dir()):
+    def training(self, bits: int) -> dict[str, Any] | None:
+        """The training record of a trained code length; else None."""
+        record = self.training_path(bits)
+        if not (record.is_file() and self.model_path(bits).is_dir()):
             return None
-        return json.loads(report.read_text())
+        return json.loads(record.read_text())
 
     def _remove_interrupted_writes(self) -> None:
         """Remove the temporary files and folders of atomic writes that a killed run left
@@ -146,7 +157,7 @@ class RunFolder:
         try:
             yield self
         except (InputError, OSError):
-            if self.started and not self.resume and not any(self.path.glob("report_*.json")):
+            if self.started and not self.resume and not any(self.path.glob("training_*.json")):
                 for written in [self.path] if self.created else self.path.iterdir():
                     if written.is_dir():
                         shutil.rmtree(written, ignore_errors=True)
@@ -173,11 +184,8 @@ def claim_run_folder(path: str | Path, config: RunConfig,
             raise InputError(f"{path} holds files but no {CONFIG_FILE}, so it is not a cmhash "
                              "run folder; choose another --out")
         return RunFolder(path)
-    try:
-        recorded = json.loads(config_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(f"{config_file}: not a readable run configuration ({e})") from None
-    difference = _difference(recorded, config) if isinstance(recorded, dict) else "unreadable"
+    recorded = read_json_object(config_file, "run configuration")
+    difference = _difference(recorded, config)
     if difference is None:
         return RunFolder(path, resume=config.resume, replace=not config.resume)
     if overwrite:
@@ -185,3 +193,18 @@ def claim_run_folder(path: str | Path, config: RunConfig,
     verb = "cannot resume: run folder" if config.resume else "run folder"
     raise InputError(f"{verb} {path} holds another run ({difference}); --overwrite replaces "
                      "it, or choose another --out")
+
+
+def read_run_config(path: str | Path) -> RunConfig:
+    """The configuration recorded in the run folder ``path`` (an :class:`InputError` if it is
+    not one)."""
+    path = Path(path)
+    config_file = path / CONFIG_FILE
+    if not path.is_dir():
+        raise InputError(f"run folder {path} not found" if not path.exists()
+                         else f"{path} is not a folder, so not a run folder")
+    if not config_file.is_file():
+        raise InputError(f"{path} holds no {CONFIG_FILE}, so it is not a cmhash run folder")
+    recorded = read_json_object(config_file, "run configuration")
+    return make_run_config({f.name: recorded.get(f.name) for f in fields(RunConfig)},
+                           str(config_file))

@@ -79,7 +79,7 @@ def test_deep_methods_list_their_feature_statistics(tmp_path):
                    if isinstance(m, torch.nn.BatchNorm1d)]
     running = [k for k in statistics if k.startswith("generator/image.")]
     assert len(running) == 2 * len(batch_norms) > 0
-    assert header["state"]["dims"] == {"image": 10, "text": 12, "labels": 4}
+    assert header["state"]["dims"] == {"image": 10, "text": 12, "labels": 4, "n_train": 80}
 
 
 def test_the_device_is_never_saved_and_is_chosen_at_load(tmp_path):

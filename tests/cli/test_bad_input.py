@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -90,10 +91,21 @@ def d(tmp_path_factory) -> Path:
     for name, text in configs.items():
         (d / f"{name}.toml").write_text(text)
     (d / "latin1.toml").write_bytes('method = "café"\n'.encode("latin-1"))
+    for name, text in (("future", '{"schema_version": 99, "rows": []}'), ("broken", "{")):
+        (d / name).mkdir()
+        (d / name / "summary.json").write_text(text)
     locked = d / "locked"
     locked.mkdir()
     locked.chmod(0o555)
     assert main([*_filled(RUN, d), "--out", str(d / "run")]) == 0  # a finished run folder
+    (d / "untrained").mkdir()  # a run folder whose training has not finished a code length
+    (d / "untrained" / "config.json").write_bytes((d / "run" / "config.json").read_bytes())
+    shutil.copytree(d / "run", d / "badmodel")
+    (d / "badmodel" / "model_16" / "model.json").write_text("{")
+    shutil.copytree(d / "run", d / "older")  # a run folder written before training records
+    (d / "older" / "training_16.json").unlink()
+    (d / "badrun").mkdir()
+    (d / "badrun" / "config.json").write_text("{")
     return d
 
 
@@ -235,6 +247,46 @@ CASES = {
     "config: unknown direction": ([*CONFIG, "{d}/directions.toml"], "'directions' must be"),
     "config: metrics not a list": ([*CONFIG, "{d}/metrics.toml"], "'metrics' must be a "
                                                                   "non-empty list"),
+    "config: unknown preset": (["run", "--preset", "dadh", "--out", "{d}/new"],
+                               "unknown preset 'dadh'; available: agah-mirflickr"),
+    "config: --preset and --config": (["run", "--preset", "dadh-wiki", "--config",
+                                       "{d}/seed.toml"], "argument --config: not allowed with "
+                                                         "argument --preset"),
+    # -- train, codes, evaluate RUN_DIR --------------------------------------------------------
+    "train: unknown method": (["train", *RUN[1:], "--method", "dcmh"], "unknown method 'dcmh'"),
+    "train: another run in the folder": (["train", *RUN[1:], "--bits", "8", "--out", "{d}/run"],
+                                         "'bits' is [16] there, [8] here"),
+    "codes: no such folder": (["codes", "{d}/nowhere"], "run folder {d}/nowhere not found"),
+    "codes: a file": (["codes", "{d}/plain.txt"], "plain.txt is not a folder"),
+    "codes: not a run folder": (["codes", "{d}/notes"], "holds no config.json, so it is not a "
+                                                        "cmhash run folder"),
+    "codes: unreadable config.json": (["codes", "{d}/badrun"], "badrun/config.json: not a "
+                                                               "readable run configuration"),
+    "codes: nothing trained": (["codes", "{d}/untrained"], "holds no trained model yet "
+                                                           "(cmhash train)"),
+    "codes: unreadable bundle header": (["codes", "{d}/badmodel"],
+                                        "model_16/model.json: not a readable model bundle header"),
+    "codes: a run folder of an older cmhash": (["codes", "{d}/older"], "model bundles without "
+                                                "training records (training_<bits>.json)"),
+    "evaluate: run folder without codes": (["evaluate", "{d}/untrained"],
+                                           "holds no codes file yet (cmhash codes)"),
+    "evaluate: run folder with --metrics": (["evaluate", "{d}/run", "--metrics", "map"],
+                                            "is a run folder: its metrics and directions are "
+                                            "its config.json's, its reports go into it (drop "
+                                            "--metrics)"),
+    # -- results -------------------------------------------------------------------------------
+    "results: not a run folder": (["results", "{d}/notes"], "{d}/notes/summary.json not found"),
+    "results: a file": (["results", "{d}/plain.txt"], "plain.txt is not a folder"),
+    "results: newer summary": (["results", "{d}/future"], "schema_version 99 is newer"),
+    "results: summary not JSON": (["results", "{d}/broken"], "broken/summary.json: not a "
+                                                             "readable summary"),
+    "results: unknown format": (["results", "{d}/run", "--format", "tsv"],
+                                "argument --format: invalid choice: 'tsv'"),
+    "results: --out is a folder": (["results", "{d}/run", "--out", "{d}/notes"],
+                                   "--out {d}/notes is a folder, not a file"),
+    "results: no validation curve": (["results", "{d}/run", "--curves", "{d}/curves.png"],
+                                     "no validation curves in these runs"),
+    "list: unknown topic": (["list", "preset"], "argument what: invalid choice: 'preset'"),
     # -- encode --------------------------------------------------------------------------------
     "encode: no encoder": (["encode", "folder:{d}/photos", "--cache-dir", "{d}/cache"],
                            "name an --image-encoder, a --text-encoder or both"),
@@ -287,4 +339,5 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(d, argv, message, capsy
 def test_the_catalogue_is_broad():
     kinds = {name.split(":")[0] for name in CASES}
     assert len(CASES) >= 40
-    assert kinds == {"evaluate", "run", "config", "encode", "data info"}
+    assert kinds == {"evaluate", "run", "config", "encode", "data info", "results", "list",
+                     "train", "codes"}

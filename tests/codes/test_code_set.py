@@ -74,3 +74,28 @@ def test_packed_codes_need_uint8(tmp_path, rng):
     np.savez(tmp_path / "p.npz", **arrays)
     with pytest.raises(InputError, match="'r_txt' must be packed uint8"):
         load_code_set(tmp_path / "p.npz")
+
+
+def test_ids_and_model_digest_round_trip_and_old_files_read_without_them(tmp_path, rng):
+    a = _arrays(rng)
+    codes = [Codes.from_real(a[k]) for k in ("q_img", "q_txt", "r_img", "r_txt")]
+    query_ids, database_ids = [f"q{i}" for i in range(5)], [f"im{i:03d}.jpg" for i in range(9)]
+    save_code_set(tmp_path / "c.npz", CodeSet(a["q_l"], a["r_l"], *codes, query_ids,
+                                              database_ids, "ab" * 32))
+    back = load_code_set(tmp_path / "c.npz")
+    assert back.query_ids.tolist() == query_ids and back.database_ids.tolist() == database_ids
+    assert back.model_sha256 == "ab" * 32
+    np.savez(tmp_path / "old.npz", **a)  # a file of the field's keys only
+    old = load_code_set(tmp_path / "old.npz")
+    assert (old.query_ids, old.database_ids, old.model_sha256) == (None, None, None)
+
+
+@pytest.mark.parametrize(("ids", "message"), [
+    (np.array(["a", "b"]),
+     r"'q_id' must hold one id string per row \(5\), got <U1 of shape \(2,\)"),
+    (np.arange(5), "'q_id' must hold one id string per row"),
+])
+def test_ids_must_be_one_string_per_row(tmp_path, rng, ids, message):
+    np.savez(tmp_path / "bad.npz", **_arrays(rng), q_id=ids)
+    with pytest.raises(InputError, match=message):
+        load_code_set(tmp_path / "bad.npz")

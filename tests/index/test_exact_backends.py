@@ -7,6 +7,7 @@ from cmhash.codes import Codes
 from cmhash.errors import InputError
 from cmhash.index import HammingIndex
 from cmhash.index import flat as flat_module
+from cmhash.index.mih import default_m
 from tests.reference.brute_force_search import knn, within
 
 BITS = (8, 16, 24, 40, 64, 72, 128, 256)
@@ -158,3 +159,14 @@ def test_info_reports_size_memory_and_advice(monkeypatch):
     assert index.info(k=1000)["advice"]["backend"] == "flat"
     with pytest.raises(InputError, match="threads must be from 1"):
         index.search(np.zeros((1, 8), np.uint8), 1, threads=0)
+
+
+@pytest.mark.parametrize(("bits", "n", "expected"), [
+    (64, 10_000_000, 4),   # the paper's rule gives 3 (21-bit substrings); at most 16 bits → 4
+    (64, 1_000_000, 4),
+    (128, 1_000_000, 8),   # the paper's 6 → 8 substrings of 16 bits
+    (64, 1_000, 6),        # small n: the paper's rule (64 / log2(1000) ≈ 6.4) already shorter
+    (8, 1_000_000, 1),     # never more than bits / 4 substrings
+])
+def test_default_substrings_are_at_most_16_bits(bits, n, expected):
+    assert default_m(bits, n) == expected

@@ -70,23 +70,24 @@ def test_fit_encodes_and_a_saved_model_gives_the_same_codes(pairs, tmp_path):
 def test_epoch_end_updates_the_maps_by_their_formulas(pairs):
     image, text, labels = pairs
     agah = AGAH(bits=16, epochs=2, **QUICK)
-    before = []
+    code_maps, row_buffers = [], {}
     original = agah._epoch_end
 
-    def record(epoch):
-        before.append(agah.code_map_.clone())
-        original(epoch)
+    def record(state):
+        code_maps.append(agah.code_map_.clone())
+        original(state)
+        row_buffers.update(state.buffers)
 
     agah._epoch_end = record
     agah.fit(image, text, labels)
     labels_t = torch.as_tensor(labels, dtype=torch.float32)
     torch.testing.assert_close(agah.code_map_, update_code_map(
-        agah.image_codes_, agah.text_codes_, before[-1], labels_t))
+        row_buffers["image_codes"], row_buffers["text_codes"], code_maps[-1], labels_t))
     torch.testing.assert_close(agah.feature_map_, update_feature_map(
-        agah.image_features_, agah.text_features_, labels_t))
-    assert not torch.equal(before[0], before[1])
+        row_buffers["image_features"], row_buffers["text_features"], labels_t))
+    assert not torch.equal(code_maps[0], code_maps[1])
     # the stored features are normalised per batch: four batches of squared norm 1 each
-    for features in (agah.image_features_, agah.text_features_):
+    for features in (row_buffers["image_features"], row_buffers["text_features"]):
         assert (features ** 2).sum().item() == pytest.approx(4, rel=1e-5)
 
 
@@ -143,11 +144,11 @@ def test_resume_after_a_kill_gives_the_uninterrupted_result(tmp_path, pairs):
             steps = {"n": 0}
             original = agah._step
 
-            def counted(rows, epoch):
+            def counted(state, rows):
                 steps["n"] += 1
                 if steps["n"] > fail_after:
                     raise Killed
-                return original(rows, epoch)
+                return original(state, rows)
 
             agah._step = counted
         return agah.fit(image[30:], text[30:], labels[30:],

@@ -1,4 +1,5 @@
-"""Every registered method through the estimator contract, and the baselines' own maths."""
+"""Every registered method's parameters and randomness, and the baselines' own maths (the
+shared contract of fit, codes and saving: test_conformance.py)."""
 
 import random
 
@@ -6,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from cmhash.errors import InputError, NotFittedError
-from cmhash.methods import METHODS, FitContext, clone, create_method, list_methods, load_method
+from cmhash.errors import InputError
+from cmhash.methods import METHODS, FitContext, create_method, list_methods
 from cmhash.methods.cca_itq import itq_rotation
 from cmhash.methods.ridge_hash import label_codes
 from cmhash.metrics import mean_average_precision
@@ -75,24 +76,6 @@ def _quick_fit(name, toy, tokens, random_state):
     rows = np.arange(40)
     context = FitContext(label_text=text[rows]) if method.input_spec.label_texts else None
     return method.fit(image[rows], text[rows], labels[rows], context), image[np.arange(40, 60)]
-
-
-@pytest.mark.parametrize("name", GLOBAL_INPUT)
-def test_contract(name, toy, tmp_path):
-    image, text, labels = toy
-    method = create_method(name, bits=16, random_state=3, **QUICK[name])
-    with pytest.raises(NotFittedError):
-        method.encode_image(image)
-    method.fit(image[:160], text[:160], labels[:160])
-    codes = method.encode_image(image[160:])
-    assert codes.bits == 16 and codes.packed.shape == (80, 2) and codes.packed.dtype == np.uint8
-    assert method.encode_text(text[160:]).packed.shape == (80, 2)
-    again = clone(method).fit(image[:160], text[:160], labels[:160])
-    np.testing.assert_array_equal(again.encode_image(image[160:]).packed, codes.packed)
-    restored = load_method(method.save(tmp_path / f"m{method.file_suffix}"))
-    np.testing.assert_array_equal(restored.encode_image(image[160:]).packed, codes.packed)
-    assert restored.random_state_ == method.random_state_ == 3
-    assert clone(method).set_params(bits=32).get_params()["bits"] == 32
 
 
 @pytest.mark.parametrize("name", ["cca_itq", "ridge_hash"])

@@ -62,7 +62,7 @@ class Noise(StatelessTask):
     def phases(self):
         return [Phase("noise", 2, 4, self.step, validate=False)]
 
-    def step(self, rows, epoch):
+    def step(self, state, rows):
         self.draws.append(float(torch.rand(1, device=self.device).item()))
         return {"rows": float(rows.sum())}
 
@@ -74,10 +74,10 @@ def test_train_is_seeded_checkpoints_the_device_stream_and_leaves_the_callers(tm
     expected_after = _draw(device)
     torch.manual_seed(11)
     first, second = Noise(device), Noise(device)
-    train(first, 8, seed=3, header={"method": "noise", "bits": 8}, workdir=tmp_path,
+    train(first, range(8), seed=3, header={"method": "noise", "bits": 8}, workdir=tmp_path,
           progress=False, has_validation=False, device=device)
     torch.testing.assert_close(_draw(device), expected_after, rtol=0, atol=0)
-    train(second, 8, seed=3, header={"method": "noise", "bits": 8}, progress=False,
+    train(second, range(8), seed=3, header={"method": "noise", "bits": 8}, progress=False,
           has_validation=False, device=device)
     assert first.draws == second.draws and len(set(first.draws)) == 4
     saved = load_checkpoint(tmp_path / "checkpoint.pt", "noise", 8)

@@ -31,11 +31,16 @@ from cmhash.metrics import (
     plot_precision_at_k,
     require_matplotlib,
 )
-from cmhash.pipeline import run
-from cmhash.run_config import load_run_config, make_run_config
-from cmhash.utils.atomic import write_json
+from cmhash.pipeline import run, train, write_codes
+from cmhash.presets import list_presets, preset_path
+from cmhash.results import FORMATS, format_rows, gather_rows, plot_validation_curves
+from cmhash.run_config import RunConfig, load_run_config, make_run_config
+from cmhash.run_evaluation import evaluate_run
+from cmhash.utils.atomic import write_atomic, write_json
 from cmhash.utils.threads import set_threads
 from cmhash.version import __version__
+
+_DEFAULT_DIRECTIONS = ("i2t", "t2i")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,14 +92,18 @@ def _data_info(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    check_metric_names(args.metrics)
+    if Path(args.codes).is_dir():
+        return _evaluate_run(args)
+    metrics = args.metrics or list(DEFAULT_METRICS)
+    directions = args.directions or list(_DEFAULT_DIRECTIONS)
+    check_metric_names(metrics)
     require_matplotlib()  # the plots come last: a missing extra fails before the work
     out = Path(args.out) if args.out else Path(args.codes).with_suffix("")
     if out.exists() and not out.is_dir():
         raise InputError(f"output folder {out} exists and is not a folder")
     code_set = load_code_set(args.codes)
     try:
-        report = evaluate_code_set(code_set, tuple(args.metrics), tuple(args.directions),
+        report = evaluate_code_set(code_set, tuple(metrics), tuple(directions),
                                    DEFAULT_CURVE_DEPTHS)
     except InputError as e:
         raise InputError(f"{args.codes}: {e}") from None
@@ -135,7 +144,25 @@ def _encode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
+def _evaluate_run(args: argparse.Namespace) -> int:
+    given = [option for option, value in (("--metrics", args.metrics),
+                                          ("--directions", args.directions), ("--out", args.out))
+             if value is not None]
+    if given:
+        raise InputError(f"{args.codes} is a run folder: its metrics and directions are its "
+                         f"config.json's, its reports go into it (drop {', '.join(given)})")
+    evaluate_run(args.codes)
+    print(f"summary: {Path(args.codes) / 'summary.json'}")
+    return 0
+
+
+def _codes(args: argparse.Namespace) -> int:
+    write_codes(args.run_dir, args.data_root, device=args.device, cache_dir=args.cache_dir)
+    return 0
+
+
+def _run_config(args: argparse.Namespace) -> tuple[RunConfig, str]:
+    """The configuration of ``cmhash run`` or ``cmhash train``, and its run folder."""
     params = _parse_params(args.set)
     if args.device:
         params["device"] = args.device
@@ -145,22 +172,53 @@ def _run(args: argparse.Namespace) -> int:
              "text_feature": args.text_feature, "metrics": args.metrics,
              "directions": args.directions, "cache_dir": args.cache_dir,
              "validation_size": args.validation_size, "resume": args.resume or None}
-    config = (load_run_config(args.config, given) if args.config
-              else make_run_config(given, "cmhash run", " (give --method, --dataset and "
-                                                        "--protocol, or --config FILE)"))
+    config_file = preset_path(args.preset) if args.preset else args.config
+    config = (load_run_config(config_file, given) if config_file
+              else make_run_config(given, f"cmhash {args.command}",
+                                   " (give --method, --dataset and --protocol, --preset NAME or "
+                                   "--config FILE)"))
     out = args.out or f"runs/{config.method}-{config.dataset}-{config.protocol}-seed{config.seed}"
-    run(config, out, args.data_root, overwrite=args.overwrite,
-        keep_checkpoints=args.keep_checkpoints)
+    return config, out
+
+
+def _run(args: argparse.Namespace) -> int:
+    config, out = _run_config(args)
+    step = run if args.command == "run" else train
+    step(config, out, args.data_root, overwrite=args.overwrite,
+         keep_checkpoints=args.keep_checkpoints)
     print(f"run folder: {out}")
     return 0
 
 
+def _results(args: argparse.Namespace) -> int:
+    if args.out and Path(args.out).is_dir():
+        raise InputError(f"--out {args.out} is a folder, not a file")
+    rows = gather_rows(args.runs)
+    if args.curves:
+        require_matplotlib()
+        plot_validation_curves(args.runs, args.curves)
+    text = format_rows(rows, args.format)
+    if args.out:
+        write_atomic(args.out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    else:
+        print(text, end="")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
+    if args.what == "presets":
+        presets = list_presets()
+        width = max(len(preset.name) for preset in presets)
+        for preset in presets:
+            print(f"{preset.name:<{width}}  {preset.kind:<8}  {preset.description}")
+        return 0
     print("methods:  ", ", ".join(list_methods()))
     print("datasets: ", ", ".join(list_datasets()), "(or FORMAT:PATH, see `cmhash data info -h`)")
     print("protocols:", ", ".join(list_protocols()), "(Q, T: counts, or fractions such as 0.1)")
     print("encoders: ", ", ".join(list_encoders()))
     print("metrics:   map, map@K, map_calc_k, map_calc_k@K, p@K, r@K")
+    print("presets:  ", ", ".join(preset.name for preset in list_presets()),
+          "(cmhash list presets)")
     return 0
 
 
@@ -171,7 +229,8 @@ def _metric_options(defaults: bool = True) -> argparse.ArgumentParser:
     options.add_argument("--metrics", nargs="+",
                          default=list(DEFAULT_METRICS) if defaults else None,
                          help=f"named metrics (default: {' '.join(DEFAULT_METRICS)})")
-    options.add_argument("--directions", nargs="+", default=["i2t", "t2i"] if defaults else None,
+    options.add_argument("--directions", nargs="+",
+                         default=list(_DEFAULT_DIRECTIONS) if defaults else None,
                          choices=list(DIRECTIONS), help="default: i2t t2i")
     return options
 
@@ -201,11 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print JSON")
     info.set_defaults(handler=_data_info)
 
-    evaluate = commands.add_parser("evaluate", parents=[_metric_options(), threads],
-                                   help="metrics, JSON report and plots of a codes file")
-    evaluate.add_argument("codes", help=".npz or .mat with q_img, q_txt, r_img, r_txt, q_l, r_l")
-    evaluate.add_argument("--out", help="output folder (default: the codes file name without "
-                                        "its suffix)")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[_metric_options(defaults=False), threads],
+        help="metrics, JSON reports and plots of a codes file or of a run folder",
+        description="A run folder: each codes_<bits>.npz evaluated with the run's metrics into "
+                    "report_<bits>.json and plots, then summary.json (a report of the current "
+                    "codes is kept).")
+    evaluate.add_argument("codes", metavar="CODES_OR_RUN_DIR",
+                          help="an .npz or .mat with q_img, q_txt, r_img, r_txt, q_l, r_l; or a "
+                               "run folder")
+    evaluate.add_argument("--out", help="output folder of a codes file (default: its name "
+                                        "without the suffix)")
     evaluate.set_defaults(handler=_evaluate)
 
     cache_dir = argparse.ArgumentParser(add_help=False)
@@ -229,45 +294,79 @@ def build_parser() -> argparse.ArgumentParser:
                              "one-off compilation)")
     encode.set_defaults(handler=_encode)
 
-    train = commands.add_parser("run", parents=[data_root, _metric_options(defaults=False),
-                                                cache_dir],
-                                help="train, encode and evaluate a method")
-    train.add_argument("--config", help="a TOML run configuration (see configs/); the "
-                                        "options below replace its values")
-    train.add_argument("--method", help=", ".join(list_methods()))
-    train.add_argument("--dataset")
-    train.add_argument("--protocol", help=", ".join(list_protocols())
-                       + " (Q, T: counts, or fractions of the pairs such as 0.1)")
-    train.add_argument("--bits", type=int, nargs="+", help="default: 16 32 64 128")
-    train.add_argument("--seed", type=int, help="model seed (default 0)")
-    train.add_argument("--split-seed", type=int, help="split seed of a random protocol")
-    train.add_argument("--image-feature", help="a stored image feature, or an image encoder "
-                                               "spec (features from the cache)")
-    train.add_argument("--text-feature", help="a stored text feature, or a text encoder spec")
-    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="a method parameter (JSON value), repeatable")
-    train.add_argument("--device", help="torch device of a deep method, e.g. cuda")
-    train.add_argument("--validation-size", type=int,
-                       help="training pairs held out to select a deep method's epoch "
-                            "(default: 10%% of the training pairs, at most 2,000; 0: none, "
-                            "the last epoch is kept)")
-    train.add_argument("--resume", action="store_true",
-                       help="continue the run in --out (finished code lengths are kept, a "
-                            "killed training continues from its checkpoint); its configuration "
-                            "must match")
-    train.add_argument("--overwrite", action="store_true",
-                       help="replace another run found in --out (a folder holding the same "
-                            "run is replaced without it, unless --resume)")
-    train.add_argument("--keep-checkpoints", action="store_true",
-                       help="keep the training checkpoints of finished code lengths (removed "
-                            "by default; the model and the training log stay)")
-    train.add_argument("--out", help="run folder (default: runs/METHOD-DATASET-PROTOCOL-seedN); "
-                                     "it belongs to one run")
-    train.set_defaults(handler=_run)
+    run_options = argparse.ArgumentParser(add_help=False,
+                                          parents=[data_root, _metric_options(defaults=False),
+                                                   cache_dir])
+    config_file = run_options.add_mutually_exclusive_group()
+    config_file.add_argument("--preset", help="a packaged run configuration (cmhash list "
+                                              "presets); the options below replace its values")
+    config_file.add_argument("--config", help="a TOML run configuration file (as a preset's); "
+                                              "the options below replace its values")
+    run_options.add_argument("--method", help=", ".join(list_methods()))
+    run_options.add_argument("--dataset")
+    run_options.add_argument("--protocol", help=", ".join(list_protocols())
+                             + " (Q, T: counts, or fractions of the pairs such as 0.1)")
+    run_options.add_argument("--bits", type=int, nargs="+", help="default: 16 32 64 128")
+    run_options.add_argument("--seed", type=int, help="model seed (default 0)")
+    run_options.add_argument("--split-seed", type=int, help="split seed of a random protocol")
+    run_options.add_argument("--image-feature", help="a stored image feature, or an image encoder "
+                                                     "spec (features from the cache)")
+    run_options.add_argument("--text-feature", help="a stored text feature, or a text encoder spec")
+    run_options.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                             help="a method parameter (JSON value), repeatable")
+    run_options.add_argument("--device", help="torch device of a deep method, e.g. cuda")
+    run_options.add_argument("--validation-size", type=int,
+                             help="training pairs held out to select a deep method's epoch "
+                                  "(default: 10%% of the training pairs, at most 2,000; 0: none, "
+                                  "the last epoch is kept)")
+    run_options.add_argument("--resume", action="store_true",
+                             help="continue the run in --out (trained code lengths are kept, "
+                                  "a killed training continues from its checkpoint); its "
+                                  "configuration must match")
+    run_options.add_argument("--overwrite", action="store_true",
+                             help="replace another run found in --out (a folder holding the same "
+                                  "run is replaced without it, unless --resume)")
+    run_options.add_argument("--keep-checkpoints", action="store_true",
+                             help="keep the training checkpoints of trained code lengths (removed "
+                                  "by default; the model and the training log stay)")
+    run_options.add_argument("--out", help="run folder (default: "
+                                           "runs/METHOD-DATASET-PROTOCOL-seedN); it belongs to "
+                                           "one run")
+    commands.add_parser("run", parents=[run_options],
+                        help="train, encode and evaluate a method",
+                        description="cmhash train, cmhash codes and cmhash evaluate in order."
+                        ).set_defaults(handler=_run)
+    commands.add_parser("train", parents=[run_options], help="train a method into a run folder",
+                        description="A model bundle model_<bits>/ and a training record "
+                                    "training_<bits>.json per code length; then cmhash codes "
+                                    "RUN_DIR and cmhash evaluate RUN_DIR."
+                        ).set_defaults(handler=_run)
+    codes = commands.add_parser(
+        "codes", parents=[data_root, cache_dir], help="encode a run's query and database pairs",
+        description="codes_<bits>.npz per trained code length, through its model bundle, with "
+                    "the items' ids (q_id, r_id); a codes file of the current bundle is kept.")
+    codes.add_argument("run_dir", metavar="RUN_DIR")
+    codes.add_argument("--device", help="torch device (default: the run's)")
+    codes.set_defaults(handler=_codes)
 
     add_search_commands(commands, data_root, cache_dir, _count(1))
 
-    listing = commands.add_parser("list", help="methods, datasets, protocols and metrics")
+    results = commands.add_parser(
+        "results", help="the summaries of run folders as one table",
+        description="One row per run folder and code length: its metrics, training seconds and "
+                    "epochs (from each folder's summary.json).")
+    results.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    results.add_argument("--format", choices=FORMATS, default="md",
+                         help="Markdown (default), CSV or JSON")
+    results.add_argument("--out", help="write the table to this file (default: print it)")
+    results.add_argument("--curves", metavar="PNG", help="also draw the per-epoch validation "
+                                                          "curves of the deep methods' runs")
+    results.set_defaults(handler=_results)
+
+    listing = commands.add_parser("list", help="methods, datasets, protocols, metrics, presets")
+    listing.add_argument("what", nargs="?", choices=["presets"],
+                         help="presets: each preset's name, kind (method or ablation) and "
+                              "description")
     listing.set_defaults(handler=_list)
     return parser
 

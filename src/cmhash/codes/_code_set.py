@@ -5,6 +5,12 @@ Keys (the names used by the DCMH / DADH / MITH line of code): ``q_img``, ``q_txt
 Codes may be stored as ±1 (a 0 from ``sign(0)`` counts as +1), as {0, 1} bits, or packed LSB
 first as uint8 with a scalar ``bits`` key beside them.  Files are ``.npz`` or ``.mat``
 (SciPy's and h5py's readers are imported for ``.mat`` files only, so codes import light).
+
+An ``.npz`` file may also say where its rows come from: ``q_id`` and ``r_id`` (the items' ids in
+their dataset, one string per row, so that a row can be traced to its image and text) and
+``model_sha256`` (the ``header_sha256`` of the model bundle that made the codes).  Files
+without them (older run folders, other code) read as before, with
+``None`` there; a ``.mat`` file holds codes and labels only.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ class CodeSet:
     query_text: Codes | None = None
     database_image: Codes | None = None
     database_text: Codes | None = None
+    query_ids: np.ndarray | None = None
+    database_ids: np.ndarray | None = None
+    model_sha256: str | None = None
 
     def codes(self, key: str) -> Codes | None:
         """Codes by their file key (``q_img`` …)."""
@@ -104,18 +113,36 @@ def load_code_set(path: str | Path) -> CodeSet:
     lengths = {c.bits for c in codes.values()}
     if len(lengths) > 1:
         raise InputError(f"{path}: code lengths differ between keys: {sorted(lengths)}")
+    ids = {key: _ids(arrays, key, rows, path) for key, rows in
+           (("q_id", len(query_labels)), ("r_id", len(database_labels)))}
+    model = str(arrays["model_sha256"]) if "model_sha256" in arrays else None
     return CodeSet(query_labels, database_labels, codes.get("q_img"), codes.get("q_txt"),
-                   codes.get("r_img"), codes.get("r_txt"))
+                   codes.get("r_img"), codes.get("r_txt"), ids["q_id"], ids["r_id"], model)
+
+
+def _ids(arrays: dict[str, np.ndarray], key: str, rows: int, path: Path) -> np.ndarray | None:
+    """The item ids under ``key``, if the file has them: one string per row."""
+    if key not in arrays:
+        return None
+    ids = np.asarray(arrays[key])
+    if ids.dtype.kind != "U" or ids.shape != (rows,):
+        raise InputError(f"{path}: key {key!r} must hold one id string per row ({rows}), got "
+                         f"{ids.dtype} of shape {ids.shape}")
+    return ids
 
 
 def save_code_set(path: str | Path, code_set: CodeSet) -> Path:
-    """Write atomically: ``.npz`` holds packed codes + ``bits``; ``.mat`` holds ±1 int8 codes."""
+    """Write atomically: ``.npz`` holds packed codes + ``bits``, and the ids and model digest
+    the code set has; ``.mat`` holds ±1 int8 codes and the labels."""
     path = Path(path)
     present = {k: code_set.codes(k) for k in CODE_KEYS if code_set.codes(k) is not None}
     arrays: dict[str, np.ndarray] = {"q_l": code_set.query_labels, "r_l": code_set.database_labels}
     if path.suffix == ".npz":
         arrays |= {k: c.packed for k, c in present.items()}
         arrays["bits"] = np.array(next(iter(present.values())).bits)
+        provenance = {"q_id": code_set.query_ids, "r_id": code_set.database_ids,
+                      "model_sha256": code_set.model_sha256}
+        arrays |= {k: np.asarray(v, dtype=str) for k, v in provenance.items() if v is not None}
 
         def write(tmp: Path) -> None:
             with tmp.open("wb") as f:

@@ -6,7 +6,7 @@ the same folder name and file names gets its own.  A file that cannot be read ge
 ``"unreadable:" + its path`` (the encoder then names the file, or skips it).
 
 Hashing every byte rather than a file's path, size and modification time was chosen on
-measurement (``python benchmarks/item_digests_speed.py``, 2 busy CPU cores): the 15,677
+measurement (``python -m benchmarks.speed.item_digests_speed``, 2 busy CPU cores): the 15,677
 MIRFlickr images (224 MB) take 1.8 s from a cold page cache and 0.6 s warm, against 0.09 s for
 ``os.stat`` keys and ~10 minutes to encode them; and only content keys see a photo replaced
 within the same second, or keep the cache for a copied or restored collection.

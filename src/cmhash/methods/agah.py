@@ -61,7 +61,7 @@ from cmhash.methods.torch_base import (
     POSITIVE_INT,
     TorchHashingMethod,
 )
-from cmhash.training import Phase, decay_learning_rates
+from cmhash.training import Phase, TrainState, decay_learning_rates
 from cmhash.utils.validation import Interval, Options
 
 GRADIENT_PENALTY_WEIGHT = 10.0
@@ -183,23 +183,26 @@ class AGAH(TorchHashingMethod):
         self.feature_map_ = state["feature_map"].to(self.torch_device_)
 
     def buffers(self) -> dict[str, torch.Tensor]:
-        return {"feature_map": self.feature_map_, "code_map": self.code_map_,
-                "image_features": self.image_features_, "text_features": self.text_features_,
-                "image_codes": self.image_codes_, "text_codes": self.text_codes_}
+        return {"code_map": self.code_map_}
 
     # -- training -----------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
         return [Phase("agah", self.epochs, self.batch_size, self._step,
-                      on_start=self._start, on_epoch_end=self._epoch_end)]
+                      row_buffers=self._row_buffers, on_start=self._start,
+                      on_epoch_end=self._epoch_end)]
 
-    def _start(self) -> None:
-        device, n, n_labels = self.torch_device_, len(self.image_), self.dims_["labels"]
-        self.feature_map_ = torch.randn(n_labels, self.embedding, device=device)
-        self.code_map_ = torch.sign(torch.randn(n_labels, self.bits, device=device))
-        self.image_features_ = torch.zeros(n, self.embedding, device=device)
-        self.text_features_ = torch.zeros(n, self.embedding, device=device)
-        self.image_codes_ = torch.zeros(n, self.bits, device=device)
-        self.text_codes_ = torch.zeros(n, self.bits, device=device)
+    def _row_buffers(self, state: TrainState) -> dict[str, torch.Tensor]:
+        """The features and codes of every training pair, zeros until its batch stores them."""
+        n, device = len(state.data), state.device
+        return {"image_features": torch.zeros(n, self.embedding, device=device),
+                "text_features": torch.zeros(n, self.embedding, device=device),
+                "image_codes": torch.zeros(n, self.bits, device=device),
+                "text_codes": torch.zeros(n, self.bits, device=device)}
+
+    def _start(self, state: TrainState) -> None:
+        n_labels = self.dims_["labels"]
+        self.feature_map_ = torch.randn(n_labels, self.embedding, device=state.device)
+        self.code_map_ = torch.sign(torch.randn(n_labels, self.bits, device=state.device))
 
     def _features(self, x: torch.Tensor, modality: str) -> torch.Tensor:
         layers = self.network_.image if modality == "image" else self.network_.text
@@ -208,18 +211,17 @@ class AGAH(TorchHashingMethod):
     def _mixed(self, features: torch.Tensor) -> torch.Tensor:
         return label_attention(features, self.feature_map_, self.lam)
 
-    def _step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
-        net = self.network_
-        labels = self.labels_[rows]
-        f_image = self._features(self.image_[rows], "image")
-        f_text = self._features(self.text_[rows], "text")
+    def _step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
+        net, data = self.network_, state.data
+        labels = data.labels[rows]
+        f_image = self._features(data.image[rows], "image")
+        f_text = self._features(data.text[rows], "text")
         g_image, g_text = self._mixed(f_image), self._mixed(f_text)
         h_image = torch.tanh(net.hash["image"](g_image))
         h_text = torch.tanh(net.hash["text"](g_text))
-        self.image_features_[rows] = f_image.detach()
-        self.text_features_[rows] = f_text.detach()
-        self.image_codes_[rows] = h_image.detach()
-        self.text_codes_[rows] = h_text.detach()
+        for name, values in (("image_features", f_image), ("text_features", f_text),
+                             ("image_codes", h_image), ("text_codes", h_text)):
+            state.store(name, rows, values)
 
         terms = {}
         for name, critic, optimizer, real, fake in (
@@ -227,9 +229,7 @@ class AGAH(TorchHashingMethod):
                 ("d_image", self.image_critic_, self.image_critic_optimizer_, f_image, f_text)):
             loss = wasserstein_critic_loss(critic(real.detach()), critic(fake.detach())) + \
                 GRADIENT_PENALTY_WEIGHT * gradient_penalty(critic, real, fake)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            state.optimise(optimizer, loss)
             terms[name] = loss.item()
 
         p_image = torch.sigmoid(net.classifier["image"](g_image))
@@ -251,17 +251,16 @@ class AGAH(TorchHashingMethod):
                    "classification": self.beta, "code_map": self.gamma,
                    "quantization": self.eta, "adversarial": self.mu}
         loss = sum(weights[name] * term for name, term in generator_terms.items())
-        self.optimizer_.zero_grad()
-        loss.backward()
-        self.optimizer_.step()
+        state.optimise(self.optimizer_, loss)
         return {**terms, **{name: term.item() for name, term in generator_terms.items()}}
 
-    def _epoch_end(self, epoch: int) -> None:
-        self.code_map_ = update_code_map(self.image_codes_, self.text_codes_, self.code_map_,
-                                         self.labels_)
-        self.feature_map_ = update_feature_map(self.image_features_, self.text_features_,
-                                               self.labels_)
-        if epoch % self.lr_decay_every == 0:
+    def _epoch_end(self, state: TrainState) -> None:
+        buffers, labels = state.buffers, state.data.labels
+        self.code_map_ = update_code_map(buffers["image_codes"], buffers["text_codes"],
+                                         self.code_map_, labels)
+        self.feature_map_ = update_feature_map(buffers["image_features"],
+                                               buffers["text_features"], labels)
+        if state.epoch % self.lr_decay_every == 0:
             decay_learning_rates(self.optimizer_, self.lr_decay, self.lr_floor)
 
     # -- encoding -----------------------------------------------------------------------------

@@ -155,8 +155,8 @@ class HashingMethod:
         context : validation split, word vectors, checkpoint folder (see :class:`FitContext`).
         """
         self.validate_params()
-        image = check_features(image, "training image features")
-        text = check_features(text, "training text features", len(image))
+        image = self._check_input(image, "training image features")
+        text = self._check_input(text, "training text features", len(image))
         if self.input_spec.labels:
             labels = self.check_training_labels(labels, len(image))
         self.random_state_ = resolve_seed(self.random_state)
@@ -189,9 +189,10 @@ class HashingMethod:
         x = self._check_input(x, f"{modality} features")
         return Codes.from_real(self._project(x, modality))
 
-    def _check_input(self, x: Any, name: str) -> Any:
-        """Inputs to encode, checked: a finite 2-D feature matrix by default."""
-        return check_features(x, name)
+    def _check_input(self, x: Any, name: str, n_rows: int | None = None) -> Any:
+        """Inputs to fit on or encode, checked (``n_rows`` of them if given): a finite 2-D
+        feature matrix by default."""
+        return check_features(x, name, n_rows)
 
     def encode_image(self, x: np.ndarray) -> Codes:
         """Codes of image feature rows (n, d_image)."""

@@ -52,7 +52,7 @@ from cmhash.methods.torch_base import (
     TorchHashingMethod,
 )
 from cmhash.nn import mlp_stack
-from cmhash.training import Phase, decay_learning_rates
+from cmhash.training import Phase, TrainState, decay_learning_rates
 from cmhash.utils.validation import Interval, Options
 
 GRADIENT_PENALTY_WEIGHT = 10.0
@@ -84,6 +84,7 @@ class DADH(TorchHashingMethod):
     """DADH with the authors' MIRFlickr defaults (see the module docstring)."""
 
     name = "dadh"
+    min_batch_rows = 2  # BatchNorm in the MLPs
     optimizer_names = ("generator_optimizer_", "feature_d_optimizer_", "hash_d_optimizer_")
     _parameter_constraints: ClassVar[ParameterTable] = {
         **TorchHashingMethod._parameter_constraints,
@@ -161,7 +162,6 @@ class DADH(TorchHashingMethod):
         self.hash_d_optimizer_ = torch.optim.Adam(self.hash_d_.parameters(), lr=self.lr,
                                                   betas=(0.5, 0.9), weight_decay=1e-4)
         self.standardize_ = torch.tensor([0.0, 1.0], device=device)
-        self.codes_ = torch.zeros(0, self.bits, device=device)
 
     def networks(self) -> dict[str, nn.Module]:
         return {"generator": self.generator_, "feature_d": self.feature_d_,
@@ -174,21 +174,22 @@ class DADH(TorchHashingMethod):
         super().load_model_state({k: v for k, v in state.items() if k != "standardize"})
         self.standardize_ = state["standardize"].to(self.torch_device_)
 
-    def buffers(self) -> dict[str, torch.Tensor]:
-        return {"codes": self.codes_, "image_codes": self.image_codes_,
-                "text_codes": self.text_codes_}
-
     # -- training -----------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
         return [Phase("dadh", self.epochs, self.batch_size, self._step,
-                      on_start=self._start, on_epoch_end=self._epoch_end)]
+                      row_buffers=self._row_buffers, on_start=self._start,
+                      on_epoch_end=self._epoch_end)]
 
-    def _start(self) -> None:
-        self.standardize_ = torch.stack([self.image_.mean(), self.image_.std()])
-        n = len(self.image_)
-        self.codes_ = torch.sign(torch.randn(n, self.bits, device=self.torch_device_))
-        self.image_codes_ = torch.zeros(n, self.bits, device=self.torch_device_)
-        self.text_codes_ = torch.zeros(n, self.bits, device=self.torch_device_)
+    def _row_buffers(self, state: TrainState) -> dict[str, torch.Tensor]:
+        """B = sign of a standard normal draw; H_i, H_t zeros."""
+        n, device = len(state.data), state.device
+        return {"codes": torch.sign(torch.randn(n, self.bits, device=device)),
+                "image_codes": torch.zeros(n, self.bits, device=device),
+                "text_codes": torch.zeros(n, self.bits, device=device)}
+
+    def _start(self, state: TrainState) -> None:
+        image = state.data.image
+        self.standardize_ = torch.stack([image.mean(), image.std()])
 
     def _features(self, x: torch.Tensor, modality: str) -> torch.Tensor:
         g = self.generator_
@@ -196,18 +197,18 @@ class DADH(TorchHashingMethod):
             return g.image((x - self.standardize_[0]) / self.standardize_[1])
         return g.text(x)
 
-    def _step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
-        g = self.generator_
+    def _step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
+        g, data = self.generator_, state.data
         g.train()
-        labels = self.labels_[rows]
-        f_image = self._features(self.image_[rows], "image")
-        f_text = self._features(self.text_[rows], "text")
+        labels = data.labels[rows]
+        f_image = self._features(data.image[rows], "image")
+        f_text = self._features(data.text[rows], "text")
         h_image, h_text = torch.tanh(g.image_hash(f_image)), torch.tanh(g.text_hash(f_text))
-        self.image_codes_[rows] = h_image.detach()
-        self.text_codes_[rows] = h_text.detach()
+        state.store("image_codes", rows, h_image)
+        state.store("text_codes", rows, h_text)
         # h̃_t from a second pass of the text network, as the authors' generate_txt_code: its
         # BatchNorm statistics move twice per step and, with dropout, it draws its own mask
-        h_text_detached = torch.tanh(g.text_hash(self._features(self.text_[rows], "text")
+        h_text_detached = torch.tanh(g.text_hash(self._features(data.text[rows], "text")
                                                  .detach()))
 
         d_terms = {}
@@ -217,31 +218,29 @@ class DADH(TorchHashingMethod):
             loss = logistic_discriminator_loss(critic(real.detach()), critic(fake.detach()),
                                                self.gamma) + GRADIENT_PENALTY_WEIGHT * \
                 gradient_penalty(critic, real, fake, per_sample=self.per_sample_penalty)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            state.optimise(optimizer, loss)
             d_terms[name] = loss.item()
 
         options = dict(margin=self.margin, constant=self.triplet_constant,
                        ndcg_weighted=self.ndcg_weighted, reduction=self.triplet_reduction)
         triplet = (cosine_triplet_loss(h_image, h_text, labels, **options)
                    + cosine_triplet_loss(h_text, h_image, labels, **options))
-        codes = self.codes_[rows]
+        codes = state.buffers["codes"][rows]
         quantization = ((codes - h_image) ** 2).sum() + ((codes - h_text) ** 2).sum()
         adversarial = logistic_generator_loss(self.feature_d_(f_text)) + \
             logistic_generator_loss(self.hash_d_(h_text_detached))
         loss = (self.alpha * triplet + (self.beta + self.beta_offset) * quantization
                 + self.gamma * adversarial)
-        self.generator_optimizer_.zero_grad()
-        loss.backward()
-        self.generator_optimizer_.step()
+        state.optimise(self.generator_optimizer_, loss)
         return {**d_terms, "triplet": triplet.item(), "quantization": quantization.item(),
                 "adversarial": adversarial.item()}
 
-    def _epoch_end(self, epoch: int) -> None:
-        self.codes_ = discrete_code_update(self.labels_, self.codes_, self.image_codes_,
-                                           self.text_codes_, self.lam, self.mu)
-        if epoch % self.lr_decay_every == 0:
+    def _epoch_end(self, state: TrainState) -> None:
+        buffers = state.buffers
+        buffers["codes"] = discrete_code_update(state.data.labels, buffers["codes"],
+                                                buffers["image_codes"], buffers["text_codes"],
+                                                self.lam, self.mu)
+        if state.epoch % self.lr_decay_every == 0:
             decay_learning_rates(self.generator_optimizer_, self.lr_decay, self.lr_floor)
 
     # -- encoding -----------------------------------------------------------------------------

@@ -55,7 +55,7 @@ from cmhash.methods.torch_base import (
     TorchHashingMethod,
 )
 from cmhash.nn import GraphConvolution, mlp_stack, word_embedding
-from cmhash.training import Phase
+from cmhash.training import Phase, TrainState
 from cmhash.utils.validation import Interval, Options
 
 EMBEDDING_WIDTH = 300
@@ -125,6 +125,7 @@ class HMAH(TorchHashingMethod):
 
     name = "hmah"
     input_spec = replace(TorchHashingMethod.input_spec, word_vectors=True)
+    min_batch_rows = 2  # BatchNorm in the MLPs
     optimizer_names = ("teacher_optimizer_", "discriminator_optimizer_", "student_optimizer_")
     _parameter_constraints: ClassVar[ParameterTable] = {
         **TorchHashingMethod._parameter_constraints,
@@ -185,14 +186,10 @@ class HMAH(TorchHashingMethod):
             {"params": s.image.parameters(), "lr": self.student_lr},
             {"params": [s.fusion], "lr": self.student_lr * self.fusion_lr_factor},
         ])
-        self.teacher_codes_ = torch.zeros(0, self.bits, device=device)
 
     def networks(self) -> dict[str, nn.Module]:
         return {"teacher": self.teacher_, "discriminator": self.discriminator_,
                 "students": self.students_}
-
-    def buffers(self) -> dict[str, torch.Tensor]:
-        return {"teacher_codes": self.teacher_codes_}
 
     # -- training -----------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
@@ -200,21 +197,20 @@ class HMAH(TorchHashingMethod):
             Phase("teacher", self.teacher_epochs, self.batch_size, self._teacher_step,
                   validate=False),
             Phase("students", self.student_epochs, self.batch_size, self._student_step,
-                  shuffle=False, on_start=self._export_teacher_codes,
+                  shuffle=False, row_buffers=self._teacher_codes,
                   on_epoch_start=self._student_epoch_start),
         ]
 
-    def _teacher_step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
-        x, t, labels = self.image_[rows], self.text_[rows], self.labels_[rows]
+    def _teacher_step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
+        data = state.data
+        x, t, labels = data.image[rows], data.text[rows], data.labels[rows]
         self.teacher_.train()
         self.discriminator_.train()
         codes = self.teacher_(x, t, labels)
         prior = torch.randn_like(codes)
         d_loss = lsgan_discriminator_loss(self.discriminator_(prior),
                                           self.discriminator_(codes.detach()))
-        self.discriminator_optimizer_.zero_grad()
-        d_loss.backward()
-        self.discriminator_optimizer_.step()
+        state.optimise(self.discriminator_optimizer_, d_loss)
         affinity = tanh_affinity(labels)
         terms: dict[str, float] = {"d": d_loss.item()}
         for _ in range(self.generator_steps):
@@ -224,33 +220,32 @@ class HMAH(TorchHashingMethod):
             similarity = similarity_mse(codes, affinity)
             g_loss = (self.g_weight * adversarial + self.b_weight * quantization
                       + self.s_weight * similarity)
-            self.teacher_optimizer_.zero_grad()
-            g_loss.backward()
-            self.teacher_optimizer_.step()
+            state.optimise(self.teacher_optimizer_, g_loss)
         terms |= {"g_adv": adversarial.item(), "g_quant": quantization.item(),
                   "g_sim": similarity.item()}
         return terms
 
-    def _export_teacher_codes(self) -> None:
+    def _teacher_codes(self, state: TrainState) -> dict[str, torch.Tensor]:
         """H^T for every training pair: eval mode, training order, the training batches."""
+        data = state.data
         self.teacher_.eval()
         with torch.no_grad():
-            self.teacher_codes_ = torch.cat([
-                self.teacher_(self.image_[rows], self.text_[rows], self.labels_[rows])
-                for rows in torch.arange(len(self.image_)).split(self.batch_size)])
+            return {"teacher_codes": torch.cat([
+                self.teacher_(data.image[rows], data.text[rows], data.labels[rows])
+                for rows in torch.arange(len(data)).split(self.batch_size)])}
 
-    def _student_epoch_start(self, epoch: int) -> None:
+    def _student_epoch_start(self, state: TrainState) -> None:
         self.students_.train()
-        if epoch >= self.freeze_bn_epoch:
+        if state.epoch >= self.freeze_bn_epoch:
             for module in self.students_.modules():
                 if isinstance(module, nn.BatchNorm1d):
                     module.eval()
 
-    def _student_step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
-        s = self.students_
-        h_image, h_text = s.image(self.image_[rows]), s.text(self.text_[rows])
+    def _student_step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
+        s, data = self.students_, state.data
+        h_image, h_text = s.image(data.image[rows]), s.text(data.text[rows])
         fused = s.fuse(h_image, h_text)
-        teacher = self.teacher_codes_[rows]
+        teacher = state.buffers["teacher_codes"][rows]
         half = self.bits // 2
         binary = torch.sign(teacher)
         code_terms = code_mse(h_image, binary) + code_mse(h_text, binary) + \
@@ -261,9 +256,7 @@ class HMAH(TorchHashingMethod):
             + similarity_mse(fused, cosine_matrix(teacher))
             + similarity_mse(h_image, cosine_matrix(teacher), h_text))
         loss = self.b_student * code_terms + self.s_student * similarity_terms
-        self.student_optimizer_.zero_grad()
-        loss.backward()
-        self.student_optimizer_.step()
+        state.optimise(self.student_optimizer_, loss)
         return {"codes": code_terms.item(), "similarity": similarity_terms.item()}
 
     # -- encoding -----------------------------------------------------------------------------

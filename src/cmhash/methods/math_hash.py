@@ -44,7 +44,7 @@ from cmhash.methods.mith import ConceptLearning
 from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod, float32_outputs
 from cmhash.methods.torch_base import NON_NEGATIVE
 from cmhash.nn.transformer import BitwiseHashing, PreLNBlock, sinusoidal_positions
-from cmhash.training import Phase
+from cmhash.training import Phase, TrainState
 
 MAX_POSITIONS = 64
 BRANCHES = ("image", "text", "label")
@@ -115,11 +115,7 @@ class MATH(TokenHashingMethod):
         if len(context.label_text) != len(image):
             raise InputError(f"label text features have {len(context.label_text)} rows, "
                              f"expected {len(image)}")
-        self.train_label_ = context.label_text
-        try:
-            return super().fit(image, text, labels, context)
-        finally:
-            del self.train_label_
+        return super().fit(image, text, labels, context)
 
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
@@ -129,7 +125,6 @@ class MATH(TokenHashingMethod):
         self.transformers_ = nn.ModuleDict(
             {m: TokenTransformer(self.bits) for m in BRANCHES}).to(device)
         self.optimizer_ = self._optimizer([self.concept_learning_, self.transformers_])
-        self.banks_ = torch.zeros(0)
 
     # -- forward ------------------------------------------------------------------------------
     def _branch(self, batch: TokenBatch, branch: str,
@@ -146,17 +141,22 @@ class MATH(TokenHashingMethod):
 
     # -- training -----------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
-        return [Phase("math", self.epochs, self.batch_size, self._step, on_start=self._start)]
+        return [Phase("math", self.epochs, self.batch_size, self._step,
+                      row_buffers=self._banks)]
 
-    def _start(self) -> None:
-        self.banks_ = torch.randn(3, len(self.labels_), self.bits, device=self.torch_device_)
+    def _banks(self, state: TrainState) -> dict[str, torch.Tensor]:
+        """The memory banks U^m_g of the branches' global hashes, one standard normal draw."""
+        banks = torch.randn(len(BRANCHES), len(state.data), self.bits, device=state.device)
+        return dict(zip(BRANCHES, banks.unbind(), strict=True))
 
-    def _step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
+    def _step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
+        data = state.data
         for net in self.networks().values():
             net.train()
-        with self.autocast():
-            image_batch, text_batch = self.batch("image", rows), self.batch("text", rows)
-            label_batch = self.backbone_.embed(self.train_label_, rows.cpu().numpy(), "text")
+        with state.autocast():
+            image_batch = self.batch(data.image, rows, "image")
+            text_batch = self.batch(data.text, rows, "text")
+            label_batch = self.batch(data.label_text, rows, "text")
             image = self._branch(image_batch, "image")
             text = self._branch(text_batch, "text")
             enhanced = modality_enhanced_attention(label_batch.global_features,
@@ -165,13 +165,13 @@ class MATH(TokenHashingMethod):
             label = self._branch(label_batch, "label", enhanced)
         image, text, label = float32_outputs(image), float32_outputs(text), float32_outputs(label)
         outputs = {"image": image, "text": text, "label": label}
-        for bank, branch in zip(self.banks_, BRANCHES, strict=True):
-            bank[rows] = outputs[branch]["global"].detach()
-        banks = dict(zip(BRANCHES, self.banks_, strict=True))
-        similarity = hard_similarity(self.labels_, self.labels_[rows])
+        for branch in BRANCHES:
+            state.store(branch, rows, outputs[branch]["global"])
+        similarity = hard_similarity(data.labels, data.labels[rows])
 
         def likelihood(bank: str, codes: str) -> torch.Tensor:
-            return pairwise_likelihood_loss(banks[bank], outputs[codes]["global"], similarity)
+            return pairwise_likelihood_loss(state.buffers[bank], outputs[codes]["global"],
+                                            similarity)
 
         intra = sum(likelihood(m, m) for m in BRANCHES)
         inter = sum(likelihood(a, b) + likelihood(b, a)
@@ -186,9 +186,7 @@ class MATH(TokenHashingMethod):
         loss = (self.intra_weight * intra + self.inter_weight * inter + self.mse_weight * mse
                 + self.quantization_weight * quantization
                 + self.contrastive_weight * alignment)
-        self.optimizer_.zero_grad()
-        loss.backward()
-        self.optimizer_.step()
+        state.optimise(self.optimizer_, loss)
         return {"total": loss.item(), "intra": intra.item(), "inter": inter.item(),
                 "mse": mse.item(),
                 "quant": quantization.item(), "align": alignment.item()}

@@ -51,7 +51,10 @@ from cmhash.nn.transformer import (
     localized_token_aggregation,
     sinusoidal_positions,
 )
-from cmhash.training import Phase
+from cmhash.training import Phase, TrainState
+
+#: the memory banks (modality, level of the hash), in the order of their one random draw
+BANKS = ("image_global", "text_global", "image_local", "text_local")
 
 
 class ConceptLearning(nn.Module):
@@ -136,7 +139,6 @@ class MITH(TokenHashingMethod):
         self.transformers_ = nn.ModuleDict(
             {m: ConceptTransformer(self.bits) for m in ("image", "text")}).to(device)
         self.optimizer_ = self._optimizer([self.concept_learning_, self.transformers_])
-        self.banks_ = torch.zeros(0)
 
     # -- the forward pass ---------------------------------------------------------------------
     def _hashes(self, batch: TokenBatch, modality: str) -> dict[str, torch.Tensor]:
@@ -155,23 +157,29 @@ class MITH(TokenHashingMethod):
 
     # -- training -----------------------------------------------------------------------------
     def phases(self) -> list[Phase]:
-        return [Phase("mith", self.epochs, self.batch_size, self._step, on_start=self._start)]
+        return [Phase("mith", self.epochs, self.batch_size, self._step,
+                      row_buffers=self._banks)]
 
-    def _start(self) -> None:
-        self.banks_ = torch.randn(4, len(self.labels_), self.bits, device=self.torch_device_)
+    def _banks(self, state: TrainState) -> dict[str, torch.Tensor]:
+        """The memory banks U of the global and local hashes, one standard normal draw."""
+        banks = torch.randn(len(BANKS), len(state.data), self.bits, device=state.device)
+        return dict(zip(BANKS, banks.unbind(), strict=True))
 
-    def _step(self, rows: torch.Tensor, epoch: int) -> dict[str, float]:
+    def _step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
+        data = state.data
         for net in self.networks().values():
             net.train()
-        with self.autocast():
-            image = self._hashes(self.batch("image", rows), "image")
-            text = self._hashes(self.batch("text", rows), "text")
+        with state.autocast():
+            image = self._hashes(self.batch(data.image, rows, "image"), "image")
+            text = self._hashes(self.batch(data.text, rows, "text"), "text")
         image, text = float32_outputs(image), float32_outputs(text)
-        bank_image_g, bank_text_g, bank_image_l, bank_text_l = self.banks_
-        for bank, h in ((bank_image_g, image["global"]), (bank_text_g, text["global"]),
-                        (bank_image_l, image["local"]), (bank_text_l, text["local"])):
-            bank[rows] = h.detach()
-        similarity = hard_similarity(self.labels_, self.labels_[rows])
+        outputs = {"image": image, "text": text}
+        for name in BANKS:
+            modality, level = name.split("_")
+            state.store(name, rows, outputs[modality][level])
+        bank_image_g, bank_text_g, bank_image_l, bank_text_l = (state.buffers[name]
+                                                                for name in BANKS)
+        similarity = hard_similarity(data.labels, data.labels[rows])
 
         def likelihood(bank: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
             return pairwise_likelihood_loss(bank, codes, similarity, self.likelihood_scale)
@@ -192,9 +200,7 @@ class MITH(TokenHashingMethod):
                 + self.quantization_weight * quantization
                 + self.contrastive_weight * alignment
                 + self.distillation_weight * distillation)
-        self.optimizer_.zero_grad()
-        loss.backward()
-        self.optimizer_.step()
+        state.optimise(self.optimizer_, loss)
         return {"total": loss.item(), "intra": intra.item(), "inter": inter.item(),
                 "quant": quantization.item(),
                 "align": alignment.item(), "distil": distillation.item()}

@@ -8,16 +8,15 @@ Batches are formed one at a time on the device, so a training set never has to b
 float32 or decoded all at once.
 
 Shared training options: ``precision = "bfloat16"`` runs the forward pass of each training step
-under bf16 autocast (the losses, the optimiser and encoding stay in float32), for CPUs with
-AMX-BF16 and GPUs; on a CPU without bf16 matrix units it is slower (``benchmarks/train_speed.py``
-measures both).  BertAdam's schedule
-spans ``epochs`` unless ``warmup_steps`` fixes the warm-up length in steps (a labelled short
+under bf16 autocast (:meth:`cmhash.training.TrainState.autocast`; the losses, the optimiser and
+encoding stay in float32), for CPUs with AMX-BF16 and GPUs; on a CPU without bf16 matrix units
+it is slower (``benchmarks.speed.train_speed`` measures both).  BertAdam's schedule spans
+``epochs`` unless ``warmup_steps`` fixes the warm-up length in steps (a labelled short
 schedule that keeps the authors' warm-up: 5 % of their 30 epochs).
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -27,15 +26,17 @@ from torch import nn
 
 from cmhash.errors import InputError
 from cmhash.methods.backbones import WIDTH, ClipBackbone, FrozenBackbone, TokenBatch
-from cmhash.methods.base import FitContext, HashingMethod, ParameterTable, resolve_seed
+from cmhash.methods.base import FitContext, ParameterTable
 from cmhash.methods.torch_base import (
     FRACTION,
     NON_NEGATIVE,
     POSITIVE,
     POSITIVE_INT,
     TorchHashingMethod,
+    TrainingPairs,
 )
-from cmhash.training import BertAdam, seeded_rng
+from cmhash.training import BertAdam
+from cmhash.training.state import PRECISIONS
 from cmhash.utils.validation import Interval, Options
 
 
@@ -59,7 +60,7 @@ class TokenHashingMethod(TorchHashingMethod):
         "warmup": FRACTION,  # of the schedule's steps
         "warmup_steps": [Interval(int, 0), None],
         "weight_decay": NON_NEGATIVE,
-        "precision": [Options("float32", "bfloat16")],
+        "precision": [Options(*PRECISIONS)],
         "clip_path": [str, None], "tokenizer_dir": [str, None], "clip_lr": POSITIVE,
         "normalize_features": [bool],
     }
@@ -86,36 +87,11 @@ class TokenHashingMethod(TorchHashingMethod):
     def _backbone_class(self) -> type[FrozenBackbone] | type[ClipBackbone]:
         return ClipBackbone if self.clip_path else FrozenBackbone
 
-    def fit(self, image: Any, text: Any, labels: np.ndarray | None = None,
-            context: FitContext | None = None) -> HashingMethod:
-        self.validate_params()
-        backbone = self._backbone_class()
-        image_width = backbone.check(image, "training image inputs")
-        text_width = backbone.check(text, "training text inputs", len(image))
-        labels = self.check_training_labels(labels, len(image))
-        context = context or FitContext()
-        self.torch_device_ = torch.device(self.device)
-        self.dims_ = {"image": image_width, "text": text_width, "labels": labels.shape[1],
-                      "n_train": len(image)}
-        self.random_state_ = resolve_seed(self.random_state)
-        with seeded_rng(self.random_state_, self.torch_device_):  # network initialisation
-            self._build(self.dims_, None)
-        self.train_image_, self.train_text_ = image, text
-        self.labels_ = torch.as_tensor(labels, dtype=torch.float32, device=self.torch_device_)
-        self._train(len(image), context)
-        del self.train_image_, self.train_text_, self.labels_
-        self.is_fitted_ = True
-        return self
-
     def networks(self) -> dict[str, nn.Module]:
         """Both methods hold a backbone, a concept-learning module and per-branch
         transformers, built by their ``_build``."""
         return {"backbone": self.backbone_, "concept_learning": self.concept_learning_,
                 "transformers": self.transformers_}
-
-    def buffers(self) -> dict[str, torch.Tensor]:
-        """The memory banks of the global (and, for MITH, local) hashes."""
-        return {"banks": self.banks_}
 
     def _build_backbone(self, dims: dict[str, Any]) -> nn.Module:
         if self.clip_path:
@@ -134,23 +110,28 @@ class TokenHashingMethod(TorchHashingMethod):
         return BertAdam(groups, lr=self.lr, t_total=steps, warmup=warmup,
                         weight_decay=self.weight_decay)
 
-    def autocast(self) -> AbstractContextManager[None]:
-        """The forward pass's autocast context: bf16 when ``precision == "bfloat16"``."""
-        return torch.autocast(self.torch_device_.type, dtype=torch.bfloat16,
-                              enabled=self.precision == "bfloat16")
+    def training_precision(self) -> str:
+        return self.precision
 
-    def batch(self, modality: str, rows: torch.Tensor) -> TokenBatch:
-        """Training rows of one modality as a device batch."""
-        inputs = self.train_image_ if modality == "image" else self.train_text_
+    def batch(self, inputs: Any, rows: torch.Tensor, modality: str) -> TokenBatch:
+        """The rows ``rows`` of training inputs of one modality as a device batch."""
         return self.backbone_.embed(inputs, rows.cpu().numpy(), modality)
 
     def _forward_tokens(self, batch: TokenBatch, modality: str) -> torch.Tensor:
         """Real-valued codes (n, bits) of a batch, networks in eval mode."""
         raise NotImplementedError
 
-    def _check_input(self, x: Any, name: str) -> Any:
-        self._backbone_class().check(x, name)
+    def _check_input(self, x: Any, name: str, n_rows: int | None = None) -> Any:
+        self._backbone_class().check(x, name, n_rows)
         return x
+
+    def _input_width(self, x: Any) -> int:
+        return self._backbone_class().check(x, "inputs")
+
+    def _training_pairs(self, image: Any, text: Any, labels: np.ndarray,
+                        context: FitContext) -> TrainingPairs:
+        """The inputs as given (embedded batch by batch) and the labels on the device."""
+        return TrainingPairs(image, text, self._tensor(labels), context.label_text)
 
     def _check_width(self, x: Any, modality: str) -> None:
         width = self._backbone_class().check(x, f"{modality} inputs")
@@ -161,8 +142,8 @@ class TokenHashingMethod(TorchHashingMethod):
     def _forward_rows(self, x: Any, rows: np.ndarray, modality: str) -> torch.Tensor:
         return self._forward_tokens(self.backbone_.embed(x, rows, modality), modality)
 
-    def _training_inputs(self) -> tuple[Any, Any]:
-        return self.train_image_, self.train_text_
+    def _database_inputs(self, pairs: TrainingPairs) -> tuple[Any, Any]:
+        return pairs.image, pairs.text
 
 
 __all__ = ["WIDTH", "TokenBatch", "TokenHashingMethod", "float32_outputs"]

@@ -1,14 +1,17 @@
 """Base of the deep methods: networks in PyTorch, trained by :func:`cmhash.training.train`.
 
 A subclass builds its networks from the input widths (``_build``), describes its training as
-phases (``phases``), names its networks and buffers (``networks``, ``buffers``) and projects
-features to real-valued codes (``_forward``).  This base owns the rest: tensors on the chosen
-device, validation scoring, encoding in batches under ``no_grad``, and saving to one ``.pt``
-file (read back with ``weights_only=True``).
+phases (``phases``) whose steps read the training pairs from ``state.data``
+(:class:`TrainingPairs`), names its networks and other training tensors (``networks``,
+``buffers``) and projects features to real-valued codes (``_forward``).  This base owns the
+rest: the checks of ``fit``, tensors on the chosen device, validation scoring, encoding in
+batches under ``no_grad``, and saving to one ``.pt`` file (read back with
+``weights_only=True``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,6 +37,27 @@ DECAY = [Interval(float, 0, 1, closed="right")]  # a learning-rate factor in (0,
 ENCODE_BATCH = 4096
 
 
+@dataclass(frozen=True)
+class TrainingPairs:
+    """The training pairs a deep method's steps read, row-aligned.
+
+    Attributes
+    ----------
+    image, text : the inputs of each modality: float32 tensors (n, d) on the training device,
+        or, for the token methods, the inputs as given to ``fit`` (embedded batch by batch).
+    labels : float32 tensor (n, n_labels) on the training device.
+    label_text : token features of each pair's label text (MATH), or None.
+    """
+
+    image: Any
+    text: Any
+    labels: torch.Tensor
+    label_text: Any = None
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
 class TorchHashingMethod(HashingMethod):
     """A supervised deep hashing method (see the module docstring)."""
 
@@ -41,6 +65,9 @@ class TorchHashingMethod(HashingMethod):
     file_suffix = ".pt"
     #: names of the optimiser attributes that checkpoints hold
     optimizer_names: ClassVar[tuple[str, ...]] = ()
+    #: the fewest pairs a training batch may hold: 2 for networks with BatchNorm, which cannot
+    #: normalise one row in training mode
+    min_batch_rows: ClassVar[int] = 1
     #: validation ranks against this many training pairs (None: all); the training rows come
     #: in the random order of the split, so the first ones are a random sample
     validation_database_size: ClassVar[int | None] = None
@@ -62,8 +89,9 @@ class TorchHashingMethod(HashingMethod):
         raise NotImplementedError
 
     def buffers(self) -> dict[str, torch.Tensor]:
-        """Training-time tensors that a resumed run needs (memory banks, stored codes), each
-        held in the attribute of its name plus ``_``."""
+        """Training-time tensors other than the networks and the row buffers (which the loop
+        holds) that a resumed run needs, e.g. a label map; each held in the attribute of its
+        name plus ``_``."""
         return {}
 
     def phases(self) -> list[Phase]:
@@ -74,43 +102,63 @@ class TorchHashingMethod(HashingMethod):
         raise NotImplementedError
 
     # -- fitting ------------------------------------------------------------------------------
-    def _fit(self, image: np.ndarray, text: np.ndarray, labels: np.ndarray | None,
+    def _fit(self, image: Any, text: Any, labels: np.ndarray | None,
              context: FitContext) -> None:
+        """Build the networks on the device (seeded), then train on the pairs."""
+        self._check_batches(len(image))
         self.torch_device_ = torch.device(self.device)
-        self.dims_ = {"image": image.shape[1], "text": text.shape[1], "labels": labels.shape[1]}
+        self.dims_ = {"image": self._input_width(image), "text": self._input_width(text),
+                      "labels": labels.shape[1], "n_train": len(image)}
         with seeded_rng(self.random_state_, self.torch_device_):  # network initialisation
             self._build(self.dims_, context.word_vectors)
-        self.image_ = self._tensor(image)
-        self.text_ = self._tensor(text)
-        self.labels_ = self._tensor(labels)
-        self._train(len(image), context)
-        del self.image_, self.text_, self.labels_
-
-    def _train(self, n_train: int, context: FitContext) -> None:
-        """Run the phases over ``n_train`` rows; keep the history and the selected epoch."""
         self.validation_ = context.validation
-        result = train(self, n_train, seed=self.random_state_,
-                       header={"method": self.name, "bits": self.bits},
+        result = train(self, self._training_pairs(image, text, labels, context),
+                       seed=self.random_state_, header={"method": self.name, "bits": self.bits},
                        workdir=context.workdir, resume=context.resume,
                        progress=context.progress, has_validation=context.validation is not None,
-                       device=self.torch_device_)
+                       device=self.torch_device_, precision=self.training_precision())
         self.history_ = result.history
         self.best_epoch_ = result.best_epoch
+
+    def _check_batches(self, n_train: int) -> None:
+        """Refuse a training set whose batches (a last partial one included) would hold fewer
+        than ``min_batch_rows`` pairs."""
+        for phase in self.phases():
+            size = n_train % phase.batch_size or min(phase.batch_size, n_train)
+            if size < self.min_batch_rows:
+                raise InputError(f"method {self.name!r}: {n_train} training pairs in batches of "
+                                 f"{phase.batch_size} leave a batch of {size} pair, which "
+                                 f"BatchNorm cannot train on; choose another batch_size")
+
+    def _input_width(self, x: Any) -> int:
+        """The width of checked inputs: the columns of a feature matrix."""
+        return x.shape[1]
+
+    def _training_pairs(self, image: Any, text: Any, labels: np.ndarray,
+                        context: FitContext) -> TrainingPairs:
+        """The checked training pairs as the steps read them: float32 tensors on the device."""
+        return TrainingPairs(self._tensor(image), self._tensor(text), self._tensor(labels),
+                             context.label_text)
+
+    def training_precision(self) -> str:
+        """The precision of the training steps' forward pass (see
+        :class:`~cmhash.training.TrainState`): float32."""
+        return "float32"
 
     def _tensor(self, x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(x), dtype=torch.float32, device=self.torch_device_)
 
-    def _training_inputs(self) -> tuple[Any, Any]:
+    def _database_inputs(self, pairs: TrainingPairs) -> tuple[Any, Any]:
         """The training pairs' (image, text) inputs in the form ``_project`` takes."""
-        return self.image_.cpu().numpy(), self.text_.cpu().numpy()
+        return pairs.image.cpu().numpy(), pairs.text.cpu().numpy()
 
-    def validation_scores(self) -> dict[str, float]:
-        """mAP of validation queries against the training pairs (the first
+    def validation_scores(self, data: TrainingPairs) -> dict[str, float]:
+        """mAP of validation queries against the training pairs ``data`` (the first
         ``validation_database_size`` of them, if set), both directions."""
         image, text, labels = self.validation_
-        db_image, db_text = self._training_inputs()
-        n = self.validation_database_size or len(self.labels_)
-        db_labels = self.labels_[:n].cpu().numpy()
+        db_image, db_text = self._database_inputs(data)
+        n = self.validation_database_size or len(data)
+        db_labels = data.labels[:n].cpu().numpy()
         i2t = mean_average_precision(self._codes(image, "image"),
                                      self._codes(db_text, "text", n), labels, db_labels)
         t2i = mean_average_precision(self._codes(text, "text"),

@@ -28,14 +28,15 @@ def require_matplotlib() -> None:
     import_module("matplotlib", "a plot")
 
 
-def _new_plot() -> tuple[Figure, Axes]:
-    """A 5 × 4 inch figure on its own Agg canvas, and its axes."""
-    figure = import_module("matplotlib.figure", "a plot").Figure(figsize=(5, 4))
+def new_plot(size: tuple[float, float] = (5, 4)) -> tuple[Figure, Axes]:
+    """A figure of ``size`` inches (5 × 4 by default) on its own Agg canvas, and its axes."""
+    figure = import_module("matplotlib.figure", "a plot").Figure(figsize=size)
     import_module("matplotlib.backends.backend_agg", "a plot").FigureCanvasAgg(figure)
     return figure, figure.add_subplot()
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def save_png(figure: Figure, path: Path) -> Path:
+    """Write ``figure`` as a PNG, atomically."""
     def write(tmp: Path) -> None:
         figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
 
@@ -44,7 +45,7 @@ def _save(figure: Figure, path: Path) -> Path:
 
 def plot_pr_curve(report: dict[str, Any], path: str | Path, title: str = "") -> Path:
     """Precision against recall, one point per Hamming radius 0..bits, one line per direction."""
-    figure, ax = _new_plot()
+    figure, ax = new_plot()
     for direction, result in report["directions"].items():
         curve = result["curves"]["pr_radius"]
         ax.plot(curve["recall"], curve["precision"], marker=".", label=_LABELS[direction])
@@ -52,12 +53,12 @@ def plot_pr_curve(report: dict[str, Any], path: str | Path, title: str = "") -> 
            title=title or f"PR by Hamming radius, {report['bits']} bits")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(figure, Path(path))
+    return save_png(figure, Path(path))
 
 
 def plot_precision_at_k(report: dict[str, Any], path: str | Path, title: str = "") -> Path:
     """Precision of the top K against K, one line per direction."""
-    figure, ax = _new_plot()
+    figure, ax = new_plot()
     for direction, result in report["directions"].items():
         curve = result["curves"]["p_at_k"]
         ax.plot(curve["k"], curve["precision"], marker=".", label=_LABELS[direction])
@@ -65,4 +66,4 @@ def plot_precision_at_k(report: dict[str, Any], path: str | Path, title: str = "
            title=title or f"precision@K, {report['bits']} bits")
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(figure, Path(path))
+    return save_png(figure, Path(path))

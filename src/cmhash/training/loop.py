@@ -1,19 +1,20 @@
 """The method-agnostic training loop.
 
 A method describes its training as a list of :class:`Phase` objects (HMAH: teacher, then
-students; DADH: one phase) and implements :class:`Trainable`; :func:`train` owns everything
-else: seeding (without touching the caller's generators), batch order from one seeded
-generator, the progress bar with the loss terms, validation after every epoch with the best
-epoch kept, an atomic checkpoint after every epoch, a JSON-lines log, and ``resume``, which
-continues a killed run from its last checkpoint to the same result as an uninterrupted run
-(same seed, CPU).
+students; DADH: one phase) and implements :class:`Trainable`; its steps and hooks act through a
+:class:`~cmhash.training.state.TrainState` (the training data, the optimisation step, the row
+buffers).  :func:`train` owns everything else: seeding (without touching the caller's
+generators), batch order from one seeded generator, the progress bar with the loss terms,
+validation after every epoch with the best epoch kept, an atomic checkpoint after every epoch,
+a JSON-lines log, and ``resume``, which continues a killed run from its last checkpoint to the
+same result as an uninterrupted run (same seed, CPU).
 
-Files in ``workdir``: ``checkpoint.pt`` (everything needed to continue, generator states
-included: torch's CPU one, the CUDA device's on CUDA, the batch order's), ``best.pt`` (the
-method's state at the best validation epoch of the last validated phase), ``train_log.jsonl``
-(one line per epoch: phase, epoch, mean loss terms, validation scores, seconds).  A run that
-does not resume starts without the files of an earlier run there (a fresh log);
-:func:`remove_checkpoints` drops the checkpoints once a model is saved.
+Files in ``workdir``: ``checkpoint.pt`` (everything needed to continue: the task's training
+state, the row buffers, the generator states: torch's CPU one, the CUDA device's on CUDA, the
+batch order's), ``best.pt`` (the method's state at the best validation epoch of the last
+validated phase), ``train_log.jsonl`` (one line per epoch: phase, epoch, mean loss terms,
+validation scores, seconds).  A run that does not resume starts without the files of an earlier
+run there (a fresh log); :func:`remove_checkpoints` drops the checkpoints once a model is saved.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +33,7 @@ from tqdm import tqdm
 from cmhash.errors import InputError
 from cmhash.training.checkpoint import load_checkpoint, save_checkpoint
 from cmhash.training.seeding import rng_states, seeded_rng, set_rng_states
+from cmhash.training.state import TrainState
 from cmhash.utils.atomic import write_atomic
 
 CHECKPOINT_FILES = ("checkpoint.pt", "best.pt")
@@ -46,14 +48,20 @@ class Phase:
     name : str
     epochs : int
     batch_size : int
-    step : callable (batch row indices, epoch) → {loss term: value}
-        One optimisation step (or several, e.g. a GAN's D then G) on the given training rows.
+    step : callable (state, batch row indices) → {loss term: value}
+        One optimisation step (or several, e.g. a GAN's D then G) on the given training rows,
+        each through :meth:`TrainState.optimise`.
     shuffle : bool
         Shuffle the rows every epoch (False: the rows in order, in fixed batches).
-    on_start : callable, optional
-        Called once when the phase begins (not again when a run resumes inside it).
-    on_epoch_start, on_epoch_end : callable (epoch), optional
-        Hooks, e.g. freezing BatchNorm from an epoch on, or a discrete code update.
+    row_buffers : callable (state) → {name: tensor with one row per training pair}, optional
+        The initial values of the phase's row buffers, made when the phase begins; they join
+        ``state.buffers`` (see :mod:`cmhash.training.state`).
+    on_start : callable (state), optional
+        Called once when the phase begins, after ``row_buffers`` (neither is called again when
+        a run resumes inside the phase).
+    on_epoch_start, on_epoch_end : callable (state), optional
+        Hooks (``state.epoch`` is the epoch), e.g. freezing BatchNorm from an epoch on, or a
+        discrete code update.
     validate : bool
         Score the validation split after each epoch of this phase.
     """
@@ -61,11 +69,12 @@ class Phase:
     name: str
     epochs: int
     batch_size: int
-    step: Callable[[torch.Tensor, int], dict[str, float]]
+    step: Callable[[TrainState, torch.Tensor], dict[str, float]]
     shuffle: bool = True
-    on_start: Callable[[], None] | None = None
-    on_epoch_start: Callable[[int], None] | None = None
-    on_epoch_end: Callable[[int], None] | None = None
+    row_buffers: Callable[[TrainState], dict[str, torch.Tensor]] | None = None
+    on_start: Callable[[TrainState], None] | None = None
+    on_epoch_start: Callable[[TrainState], None] | None = None
+    on_epoch_end: Callable[[TrainState], None] | None = None
     validate: bool = True
 
 
@@ -75,8 +84,8 @@ class Trainable(Protocol):
     def phases(self) -> list[Phase]: ...
 
     def training_state(self) -> dict[str, Any]:
-        """Networks, optimisers and buffers (tensors and plain values only): all that a
-        resumed run needs."""
+        """Networks, optimisers and tensors other than row buffers (tensors and plain values
+        only): all that a resumed run needs besides the loop's own state."""
 
     def load_training_state(self, state: dict[str, Any]) -> None: ...
 
@@ -85,8 +94,9 @@ class Trainable(Protocol):
 
     def load_model_state(self, state: dict[str, Any]) -> None: ...
 
-    def validation_scores(self) -> dict[str, float]:
-        """Scores on the validation split; their ``"score"`` entry selects the best epoch."""
+    def validation_scores(self, data: Any) -> dict[str, float]:
+        """Scores on the validation split (``data``: the training data); their ``"score"``
+        entry selects the best epoch."""
 
 
 @dataclass
@@ -105,11 +115,13 @@ def _as_json(terms: dict[str, float]) -> dict[str, float | None]:
     return {k: v if math.isfinite(v) else None for k, v in terms.items()}
 
 
-def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
+def train(task: Trainable, data: Sized, *, seed: int, header: dict[str, Any],
           workdir: str | Path | None = None, resume: bool = False,
           progress: bool = True, has_validation: bool = True,
-          device: torch.device | str = "cpu") -> TrainResult:
-    """Run every phase of ``task`` over ``n_train`` training rows; see the module docstring.
+          device: torch.device | str = "cpu", precision: str = "float32") -> TrainResult:
+    """Run every phase of ``task`` over the ``len(data)`` training rows of ``data`` (handed to
+    the steps and hooks in :attr:`TrainState.data`, forward passes under ``precision``); see the
+    module docstring.
 
     The run draws dropout masks and the like from torch's global generators seeded with
     ``seed`` (on ``device``, the task's device) and orders batches with a local generator
@@ -118,16 +130,17 @@ def train(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
     best validation epoch of its last validated phase (or of the last epoch when there is no
     validation split).
     """
+    state = TrainState(data, torch.device(device), precision)
     with seeded_rng(seed, device):
-        return _run_phases(task, n_train, seed=seed, header=header, workdir=workdir,
-                           resume=resume, progress=progress, has_validation=has_validation,
-                           device=device)
+        return _run_phases(task, state, seed=seed, header=header, workdir=workdir,
+                           resume=resume, progress=progress, has_validation=has_validation)
 
 
-def _run_phases(task: Trainable, n_train: int, *, seed: int, header: dict[str, Any],
-                workdir: str | Path | None, resume: bool, progress: bool, has_validation: bool,
-                device: torch.device | str) -> TrainResult:
+def _run_phases(task: Trainable, state: TrainState, *, seed: int, header: dict[str, Any],
+                workdir: str | Path | None, resume: bool, progress: bool,
+                has_validation: bool) -> TrainResult:
     phases = task.phases()
+    n_train, device = len(state.data), state.device
     shuffle = torch.Generator().manual_seed(seed + 1)
     workdir = Path(workdir) if workdir is not None else None
     if workdir is not None:
@@ -143,6 +156,7 @@ def _run_phases(task: Trainable, n_train: int, *, seed: int, header: dict[str, A
             raise InputError(f"{checkpoint}: this checkpoint does not fit the networks of this "
                              f"run (trained with other parameters?): "
                              f"{str(e).splitlines()[0]}") from None
+        state.buffers = {name: value.to(device) for name, value in saved["buffers"].items()}
         loop = saved["loop"]
         set_rng_states(saved["rng"], device)
         shuffle.set_state(saved["rng"]["shuffle"])
@@ -157,13 +171,17 @@ def _run_phases(task: Trainable, n_train: int, *, seed: int, header: dict[str, A
 
     while loop["phase"] < len(phases):
         phase = phases[loop["phase"]]
-        if loop["epoch"] == 0 and phase.on_start is not None:
-            phase.on_start()
+        state.epoch = loop["epoch"]
+        if loop["epoch"] == 0:
+            if phase.row_buffers is not None:
+                state.buffers |= phase.row_buffers(state)
+            if phase.on_start is not None:
+                phase.on_start(state)
         while loop["epoch"] < phase.epochs:
-            epoch = loop["epoch"]
+            epoch = state.epoch = loop["epoch"]
             started = time.perf_counter()
             if phase.on_epoch_start is not None:
-                phase.on_epoch_start(epoch)
+                phase.on_epoch_start(state)
             order = torch.randperm(n_train, generator=shuffle) if phase.shuffle \
                 else torch.arange(n_train)
             totals: dict[str, float] = {}
@@ -171,16 +189,16 @@ def _run_phases(task: Trainable, n_train: int, *, seed: int, header: dict[str, A
             bar = tqdm(batches, disable=not progress, leave=False, dynamic_ncols=True,
                        desc=f"{phase.name} {epoch + 1}/{phase.epochs}")
             for count, rows in enumerate(bar, 1):
-                for term, value in phase.step(rows, epoch).items():
+                for term, value in phase.step(state, rows).items():
                     totals[term] = totals.get(term, 0.0) + float(value)
                 bar.set_postfix({k: f"{v:.4g}" for k, v in _mean_terms(totals, count).items()})
             bar.close()
             if phase.on_epoch_end is not None:
-                phase.on_epoch_end(epoch)
+                phase.on_epoch_end(state)
             record: dict[str, Any] = {"phase": phase.name, "epoch": epoch + 1,
                                       "losses": _as_json(_mean_terms(totals, len(batches)))}
             if phase.validate and has_validation:
-                record["validation"] = task.validation_scores()
+                record["validation"] = task.validation_scores(state.data)
             record["seconds"] = round(time.perf_counter() - started, 3)
             loop["history"].append(record)
             loop["epoch"] += 1
@@ -193,7 +211,7 @@ def _run_phases(task: Trainable, n_train: int, *, seed: int, header: dict[str, A
                     save_checkpoint(workdir / "best.pt", header, {"model": best_state})
             if workdir is not None:
                 save_checkpoint(checkpoint, header, {
-                    "task": task.training_state(), "loop": loop,
+                    "task": task.training_state(), "buffers": state.buffers, "loop": loop,
                     "rng": {**rng_states(device), "shuffle": shuffle.get_state()}})
                 with (workdir / "train_log.jsonl").open("a") as log:
                     log.write(json.dumps(record, allow_nan=False) + "\n")

@@ -1,0 +1,1 @@
+"""How fast: evaluation, search, training, encoding, imports and thread counts."""

@@ -1,0 +1,1 @@
+"""Why methods do what they do: ablations, validation grids and code statistics."""
