@@ -44,7 +44,7 @@ from cmhash.methods.mith import ConceptLearning
 from cmhash.methods.token_base import WIDTH, TokenBatch, TokenHashingMethod, float32_outputs
 from cmhash.methods.torch_base import NON_NEGATIVE
 from cmhash.nn.transformer import BitwiseHashing, PreLNBlock, sinusoidal_positions
-from cmhash.training import Phase, TrainState
+from cmhash.training import TrainState
 
 MAX_POSITIONS = 64
 BRANCHES = ("image", "text", "label")
@@ -79,6 +79,7 @@ class MATH(TokenHashingMethod):
     """MATH with the authors' defaults (see the module docstring)."""
 
     name = "math"
+    bank_names = BRANCHES  # each branch's global hash U^m_g
     input_spec = replace(TokenHashingMethod.input_spec, label_texts=True)
     optimizer_names = ("optimizer_",)
     _parameter_constraints: ClassVar[ParameterTable] = {
@@ -140,15 +141,6 @@ class MATH(TokenHashingMethod):
         return 0.5 * out["global"] + 0.5 * out["local"]
 
     # -- training -----------------------------------------------------------------------------
-    def phases(self) -> list[Phase]:
-        return [Phase("math", self.epochs, self.batch_size, self._step,
-                      row_buffers=self._banks)]
-
-    def _banks(self, state: TrainState) -> dict[str, torch.Tensor]:
-        """The memory banks U^m_g of the branches' global hashes, one standard normal draw."""
-        banks = torch.randn(len(BRANCHES), len(state.data), self.bits, device=state.device)
-        return dict(zip(BRANCHES, banks.unbind(), strict=True))
-
     def _step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
         data = state.data
         for net in self.networks().values():

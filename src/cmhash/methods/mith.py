@@ -51,7 +51,7 @@ from cmhash.nn.transformer import (
     localized_token_aggregation,
     sinusoidal_positions,
 )
-from cmhash.training import Phase, TrainState
+from cmhash.training import TrainState
 
 #: the memory banks (modality, level of the hash), in the order of their one random draw
 BANKS = ("image_global", "text_global", "image_local", "text_local")
@@ -92,6 +92,7 @@ class MITH(TokenHashingMethod):
     """MITH with the authors' defaults (see the module docstring)."""
 
     name = "mith"
+    bank_names = BANKS
     optimizer_names = ("optimizer_",)
     _parameter_constraints: ClassVar[ParameterTable] = {
         **TokenHashingMethod._parameter_constraints,
@@ -156,15 +157,6 @@ class MITH(TokenHashingMethod):
         return out["global"] + out["local"]
 
     # -- training -----------------------------------------------------------------------------
-    def phases(self) -> list[Phase]:
-        return [Phase("mith", self.epochs, self.batch_size, self._step,
-                      row_buffers=self._banks)]
-
-    def _banks(self, state: TrainState) -> dict[str, torch.Tensor]:
-        """The memory banks U of the global and local hashes, one standard normal draw."""
-        banks = torch.randn(len(BANKS), len(state.data), self.bits, device=state.device)
-        return dict(zip(BANKS, banks.unbind(), strict=True))
-
     def _step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
         data = state.data
         for net in self.networks().values():

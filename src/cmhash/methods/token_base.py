@@ -35,7 +35,7 @@ from cmhash.methods.torch_base import (
     TorchHashingMethod,
     TrainingPairs,
 )
-from cmhash.training import BertAdam
+from cmhash.training import BertAdam, Phase, TrainState
 from cmhash.training.state import PRECISIONS
 from cmhash.utils.validation import Interval, Options
 
@@ -54,6 +54,8 @@ class TokenHashingMethod(TorchHashingMethod):
     #: a forward pass costs ~1/3 of a training step per pair, so validating against all 9,000
     #: MIRFlickr training pairs would add ~40 % to each epoch on a CPU; 3,000 add ~15 %
     validation_database_size = 3000
+    #: the memory banks of the training pairs' hashes the method keeps (the loop's row buffers)
+    bank_names: ClassVar[tuple[str, ...]]
     _parameter_constraints: ClassVar[ParameterTable] = {
         **TorchHashingMethod._parameter_constraints,
         "epochs": POSITIVE_INT, "batch_size": POSITIVE_INT, "lr": POSITIVE,
@@ -98,6 +100,19 @@ class TokenHashingMethod(TorchHashingMethod):
             return ClipBackbone(self.clip_path, self.tokenizer_dir).to(self.torch_device_)
         return FrozenBackbone({m: dims[m] for m in ("image", "text")},
                               self.normalize_features).to(self.torch_device_)
+
+    def phases(self) -> list[Phase]:
+        """One phase of ``epochs`` over the training pairs; the memory banks are its row
+        buffers."""
+        return [Phase(self.name, self.epochs, self.batch_size, self._step,
+                      row_buffers=self._banks)]
+
+    def _banks(self, state: TrainState) -> dict[str, torch.Tensor]:
+        """The memory banks (:attr:`bank_names`): one standard normal draw of shape
+        (banks, n_train, bits), as the authors' ``randn`` initialisation."""
+        banks = torch.randn(len(self.bank_names), len(state.data), self.bits,
+                            device=state.device)
+        return dict(zip(self.bank_names, banks.unbind(), strict=True))
 
     def _optimizer(self, hashing: list[nn.Module]) -> BertAdam:
         """BertAdam over the hashing modules (and a frozen backbone's projections) at ``lr``
