@@ -15,8 +15,10 @@ not identical and exits 1 if there is one.  To compare a refactoring with the co
 The script uses the method API of its own commit; for code older than the inputs' declaration
 (``input_spec``, ``Features``), write ``old.npz`` with the script of that code's commit.
 
-Data: 120 synthetic pairs of 4 classes (10-d image, 12-d binary text features; tokens: 6 image
-tokens of width 16, 5 text tokens of width 8), 60 to train, 30 to validate, 30 to encode.
+Data: 120 pairs of :mod:`cmhash.data.synthetic` — ``labelled_pairs`` (4 classes; 10-d image,
+12-d binary text features) for methods on global features, ``token_pairs`` (3 classes; 6 image
+tokens of width 16, 5 text tokens of width 8) for token methods — 60 to train, 30 to validate,
+30 to encode.
 """
 
 from __future__ import annotations
@@ -45,27 +47,6 @@ SETTINGS: dict[str, dict[str, Any]] = {
 VARIANTS = {"mith_bf16": ("mith", {**SETTINGS["mith"], "precision": "bfloat16"})}
 
 
-def synthetic_pairs(n: int = 120) -> dict[str, Any]:
-    """Feature matrices, token features and multi-hot labels of ``n`` pairs of 4 classes."""
-    from cmhash.encoders import Features
-
-    rng = np.random.default_rng(0)
-    classes = rng.integers(0, 4, n)
-    labels = np.eye(4, dtype=np.uint8)[classes]
-    labels[::7, (classes[::7] + 1) % 4] = 1
-    image = rng.normal(size=(4, 10))[classes] + 0.5 * rng.normal(size=(n, 10))
-    text = (rng.random((n, 12)) < 0.1 + 0.5 * (np.arange(12) % 4 == classes[:, None])
-            ).astype(np.float64)
-    centres = rng.normal(size=(4, 6, 16))
-    image_tokens = (centres[classes] + rng.normal(size=(n, 6, 16))).astype(np.float16)
-    text_tokens = (centres[classes][:, :5, :8] + rng.normal(size=(n, 5, 8))).astype(np.float16)
-    mask = np.ones((n, 5), bool)
-    mask[::2, 3:] = False
-    return {"image": image, "text": text, "labels": labels,
-            "image_tokens": Features(image_tokens.mean(axis=1), image_tokens),
-            "text_tokens": Features(text_tokens.mean(axis=1), text_tokens, mask)}
-
-
 def _flatten(prefix: str, state: Any, out: dict[str, np.ndarray]) -> None:
     if isinstance(state, torch.Tensor):
         out[prefix] = state.detach().cpu().numpy()
@@ -74,16 +55,13 @@ def _flatten(prefix: str, state: Any, out: dict[str, np.ndarray]) -> None:
             _flatten(f"{prefix}/{key}", value, out)
 
 
-def fingerprint(name: str, method_name: str, settings: dict[str, Any], data: dict[str, Any],
+def fingerprint(name: str, method_name: str, settings: dict[str, Any], data: dict[str, tuple],
                 workdir: Path) -> dict[str, np.ndarray]:
     """Codes, kept model state and logged losses of one short fit."""
     from cmhash.methods import FitContext, create_method
 
     method = create_method(method_name, bits=16, random_state=0, **settings)
-    tokens = method.input_form == "tokens"
-    image = data["image_tokens"] if tokens else data["image"]
-    text = data["text_tokens"] if tokens else data["text"]
-    labels = data["labels"]
+    image, text, labels = data[method.input_form]
     train, validation, query = np.arange(60), np.arange(60, 90), np.arange(90, 120)
     context = FitContext(validation=(image[validation], text[validation], labels[validation]),
                          label_text=text[train[::-1]] if method.input_spec.label_texts else None,
@@ -102,7 +80,9 @@ def fingerprint(name: str, method_name: str, settings: dict[str, Any], data: dic
 
 def write(path: Path) -> None:
     torch.set_num_threads(1)
-    data = synthetic_pairs()
+    from cmhash.data.synthetic import labelled_pairs, token_pairs
+
+    data = {"global": labelled_pairs(120), "tokens": token_pairs(120)}  # by input form
     runs = {**{m: (m, s) for m, s in SETTINGS.items()}, **VARIANTS}
     out: dict[str, np.ndarray] = {}
     with tempfile.TemporaryDirectory() as tmp:
