@@ -35,8 +35,9 @@ database), it is answered by the ``flat`` scan instead — the same answer.
 
 m (unless given): the paper's rule m ≈ bits / log2(n) (substrings of about log2(n) bits, so that
 each table holds about one code per value), but substrings of at most 16 bits
-(:data:`_SUBSTRING_MAX_BITS`): on learned, clustered codes a search is bound by its table
-lookups, each a cache miss in a larger table.  Measured with ``benchmarks.speed.search_speed``
+(:data:`_SUBSTRING_MAX_BITS`), which measured faster on learned, clustered codes (only m
+varied; that it is because smaller tables' lookups stay in cache is a reading, not measured).
+Measured with ``benchmarks.speed.search_speed``
 (``--mih-m``; 64-bit learned-like codes, flip 0.12, k = 10, 2 threads): at 10M codes m = 4 answers
 35,090 queries/s against 13,812 for the paper's m = 3 and 21,225 for m = 5; at 1M, 63,523 against
 30,539 (m = 3); at 1M × 128 bits m = 8 beats m = 6.  Uniform codes fall back to the scan either
@@ -62,7 +63,7 @@ _POSITION_BITS = np.uint64(40)  # a found code's key: distance << 40 | position
 _POSITION_MASK = (np.uint64(1) << _POSITION_BITS) - np.uint64(1)
 _DIRECT_MAX_BITS = 24  # a table indexed by value has at most 2^24 + 1 entries...
 _DIRECT_PER_CODE = 8  # ...and at most 8 per code (else the sorted distinct values are searched)
-_SUBSTRING_MAX_BITS = 16  # default substrings: at most this long (tables' offsets stay in cache)
+_SUBSTRING_MAX_BITS = 16  # default substrings: at most this long (measured faster; see the docstring)
 _PROBE_COST = 1024  # codes a scan checks in the time of one table lookup (order of magnitude)
 _HOPELESS = 16  # a query whose answer may need this many times its budget is scanned at once
 _PARALLEL_FROM = 8  # queries: fewer run on the calling thread
