@@ -9,7 +9,8 @@ knows is refused.
 
 :func:`plot_validation_curves` draws the deep methods' per-epoch validation score (the
 ``"score"`` their epoch is selected by: the mean of i2t and t2i mAP on the validation split)
-from each run's ``train_<bits>/train_log.jsonl``, one line per run and code length, epochs
+from each run's ``train_<bits>/train_log.jsonl`` (a record folder of ``benchmarks/records``:
+``train_<bits>_log.jsonl``), one line per run and code length, epochs
 counted across phases (HMAH's teacher, then students).
 """
 
@@ -98,10 +99,7 @@ def validation_curves(run_dir: str | Path) -> dict[int, list[float]]:
     """Code length → the validation score of every validated epoch, in training order, from the
     run's training logs (empty for a method without validation)."""
     curves = {}
-    for log in sorted(Path(run_dir).glob("train_*/train_log.jsonl")):
-        bits_text = log.parent.name.removeprefix("train_")
-        if not bits_text.isdigit():
-            continue
+    for bits, log in _training_logs(Path(run_dir)):
         scores = []
         for number, line in enumerate(log.read_text(encoding="utf-8").splitlines(), 1):
             try:
@@ -112,8 +110,21 @@ def validation_curves(run_dir: str | Path) -> dict[int, list[float]]:
             if score is not None:
                 scores.append(score)
         if scores:
-            curves[int(bits_text)] = scores
+            curves[bits] = scores
     return dict(sorted(curves.items()))
+
+
+def _training_logs(run_dir: Path) -> list[tuple[int, Path]]:
+    """(code length, log) of every training log in ``run_dir``: a run folder's
+    ``train_<bits>/train_log.jsonl`` or a record folder's ``train_<bits>_log.jsonl`` (the
+    layout of ``benchmarks/records``)."""
+    logs = []
+    for log in [*run_dir.glob("train_*/train_log.jsonl"), *run_dir.glob("train_*_log.jsonl")]:
+        name = log.parent.name if log.name == "train_log.jsonl" else log.name
+        bits_text = name.removeprefix("train_").removesuffix("_log.jsonl")
+        if bits_text.isdigit():
+            logs.append((int(bits_text), log))
+    return sorted(logs)
 
 
 def plot_validation_curves(run_dirs: Sequence[str | Path], path: str | Path) -> Path:

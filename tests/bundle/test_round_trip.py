@@ -104,3 +104,16 @@ def test_asking_for_cuda_without_it_is_one_clear_error(tmp_path):
     method, _, _ = _fitted("ridge_hash")
     with pytest.raises(InputError, match="device 'cuda': CUDA is not available"):
         load_model(save_model(tmp_path / "m", method), device="cuda")
+
+
+def test_hmah_with_word_vectors_of_another_width_loads_without_them(tmp_path):
+    """The embedding's width comes from the word vectors (GloVe-50 here), not the default 300:
+    the bundle records it, so loading rebuilds the same networks with no vectors at hand."""
+    image, text, labels = labelled_pairs(120)
+    vectors = np.random.default_rng(1).normal(size=(text.shape[1], 50)).astype(np.float32)
+    hmah = create_method("hmah", bits=16, random_state=0, **QUICK["hmah"])
+    hmah.fit(image[:80], text[:80], labels[:80], FitContext(word_vectors=vectors))
+    model = load_model(save_model(tmp_path / "hmah-glove50", hmah))
+    assert model.hashing_method.students_.text.embedding.weight.shape == (50, text.shape[1])
+    np.testing.assert_array_equal(model.hashing_method.encode_text(text[80:]).packed,
+                                  hmah.encode_text(text[80:]).packed)

@@ -65,6 +65,17 @@ def test_curves_come_from_the_training_logs(runs):
     assert (runs / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_curves_come_from_a_record_folder_too(runs, tmp_path):
+    """``benchmarks/records`` keeps a run's summary and its logs as ``train_<bits>_log.jsonl``."""
+    record = tmp_path / "record"
+    record.mkdir()
+    (record / "summary.json").write_bytes((runs / "dadh" / "summary.json").read_bytes())
+    (record / "train_16_log.jsonl").write_bytes(
+        (runs / "dadh" / "train_16" / "train_log.jsonl").read_bytes())
+    assert validation_curves(record) == validation_curves(runs / "dadh")
+    assert main(["results", str(record), "--curves", str(tmp_path / "curves.png")]) == 0
+
+
 def test_a_summary_without_schema_version_is_read_as_version_1(runs, tmp_path, capsys):
     old = tmp_path / "old"
     old.mkdir()

@@ -25,6 +25,16 @@ def test_a_resume_with_another_network_width_is_one_line(tmp_path):
         _fit(tmp_path, resume=True, hidden=32)
 
 
+def test_a_checkpoint_of_an_older_training_state_is_refused_in_one_line(tmp_path):
+    _fit(tmp_path)
+    checkpoint = tmp_path / "checkpoint.pt"
+    content = torch.load(checkpoint, weights_only=True)
+    del content["state_format"]  # as written before the loop kept the training state
+    torch.save(content, checkpoint)
+    with pytest.raises(InputError, match=r"checkpoint\.pt: written by an older cmhash"):
+        _fit(tmp_path, resume=True)
+
+
 class _Diverging(StatelessTask):
     """A task without networks whose loss is NaN from the second epoch on."""
 

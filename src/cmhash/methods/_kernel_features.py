@@ -52,8 +52,7 @@ class KernelLinearHash(HashingMethod):
 
     def __init__(self, bits: int = 64, *, n_anchors: int = 1000,
                  random_state: int | None = None) -> None:
-        super().__init__(bits, random_state=random_state)
-        self.n_anchors = n_anchors
+        self._store_params(locals())
 
     def validate_params(self) -> None:
         super().validate_params()

@@ -134,23 +134,7 @@ class AGAH(TorchHashingMethod):
                  lr_decay_every: int = 100, lr_decay: float = 0.6, lr_floor: float = 1e-6,
                  feature_norm: str = "batch", device: str = "cpu",
                  random_state: int | None = None) -> None:
-        super().__init__(bits, device=device, random_state=random_state)
-        self.hidden = hidden
-        self.embedding = embedding
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.alpha = alpha
-        self.beta = beta
-        self.gamma = gamma
-        self.eta = eta
-        self.mu = mu
-        self.lam = lam
-        self.margin = margin
-        self.lr_decay_every = lr_decay_every
-        self.lr_decay = lr_decay
-        self.lr_floor = lr_floor
-        self.feature_norm = feature_norm
+        self._store_params(locals())
 
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:

@@ -107,8 +107,7 @@ class HashingMethod:
     }
 
     def __init__(self, bits: int = 64, *, random_state: int | None = None) -> None:
-        self.bits = bits
-        self.random_state = random_state
+        self._store_params(locals())
 
     @property
     def input_form(self) -> str:
@@ -121,6 +120,14 @@ class HashingMethod:
     def _param_names(cls) -> list[str]:
         signature = inspect.signature(cls.__init__)
         return [p for p in signature.parameters if p != "self"]
+
+    def _store_params(self, arguments: dict[str, Any]) -> None:
+        """Keep each constructor argument unchanged as the attribute of its name, the
+        scikit-learn convention that ``get_params`` reads back; ``arguments`` is ``locals()``
+        taken as the constructor's first statement (its parameters and ``self``)."""
+        for name, value in arguments.items():
+            if name != "self":
+                setattr(self, name, value)
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._param_names()}

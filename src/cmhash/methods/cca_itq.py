@@ -50,10 +50,7 @@ class CCAITQ(KernelLinearHash):
     def __init__(self, bits: int = 64, *, n_anchors: int = 1000, regularization: float = 1e-3,
                  eigenvalue_power: float = 1.0, n_iter: int = 50,
                  random_state: int | None = None) -> None:
-        super().__init__(bits, n_anchors=n_anchors, random_state=random_state)
-        self.regularization = regularization
-        self.eigenvalue_power = eigenvalue_power
-        self.n_iter = n_iter
+        self._store_params(locals())
 
     def _learn_projections(self, phi_image, phi_text, labels, rng):
         n = len(phi_image)

@@ -113,25 +113,7 @@ class DADH(TorchHashingMethod):
                  lr_decay: float = 0.8, lr_floor: float = 1e-6,
                  per_sample_penalty: bool = False, device: str = "cpu",
                  random_state: int | None = None) -> None:
-        super().__init__(bits, device=device, random_state=random_state)
-        self.hidden = hidden
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.alpha = alpha
-        self.beta = beta
-        self.gamma = gamma
-        self.beta_offset = beta_offset
-        self.weighted_triplet = weighted_triplet
-        self.triplet_reduction = triplet_reduction
-        self.margin = margin
-        self.lam = lam
-        self.mu = mu
-        self.dropout = dropout
-        self.lr_decay_every = lr_decay_every
-        self.lr_decay = lr_decay
-        self.lr_floor = lr_floor
-        self.per_sample_penalty = per_sample_penalty
+        self._store_params(locals())
 
     @property
     def ndcg_weighted(self) -> bool:

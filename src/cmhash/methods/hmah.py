@@ -63,11 +63,12 @@ COMMON_WIDTH = 512
 
 
 class TextBranch(nn.Module):
-    """Word embedding E (Linear over the text feature) followed by an MLP stack."""
+    """Word embedding E (Linear over the text feature, ``width`` wide, initialised with the
+    word vectors where there are some) followed by an MLP stack."""
 
-    def __init__(self, text_dim: int, word_vectors: np.ndarray | None, widths: list[int]) -> None:
+    def __init__(self, text_dim: int, width: int, word_vectors: np.ndarray | None,
+                 widths: list[int]) -> None:
         super().__init__()
-        width = EMBEDDING_WIDTH if word_vectors is None else word_vectors.shape[1]
         self.embedding = word_embedding(text_dim, width, word_vectors)
         self.mlp = mlp_stack([width, *widths], "tanh")
 
@@ -78,12 +79,12 @@ class TextBranch(nn.Module):
 class Teacher(nn.Module):
     """HGCN: modality MLPs, intra- and cross-modal GCNs, four tanh hash heads."""
 
-    def __init__(self, image_dim: int, text_dim: int, bits: int,
+    def __init__(self, image_dim: int, text_dim: int, bits: int, word_width: int,
                  word_vectors: np.ndarray | None, dropout: float) -> None:
         super().__init__()
         quarter = bits // 4
         self.image = mlp_stack([image_dim, 2048, 1024, COMMON_WIDTH], "tanh")
-        self.text = TextBranch(text_dim, word_vectors, [COMMON_WIDTH, COMMON_WIDTH])
+        self.text = TextBranch(text_dim, word_width, word_vectors, [COMMON_WIDTH, COMMON_WIDTH])
         self.gcn_image = GraphConvolution(COMMON_WIDTH, quarter, dropout)
         self.gcn_text = GraphConvolution(COMMON_WIDTH, quarter, dropout)
         self.gcn_cross = GraphConvolution(COMMON_WIDTH, quarter, dropout)
@@ -109,11 +110,11 @@ def discriminator(bits: int) -> nn.Sequential:
 class Students(nn.Module):
     """Image and text students with the per-bit fusion weight."""
 
-    def __init__(self, image_dim: int, text_dim: int, bits: int,
+    def __init__(self, image_dim: int, text_dim: int, bits: int, word_width: int,
                  word_vectors: np.ndarray | None) -> None:
         super().__init__()
         self.image = mlp_stack([image_dim, 2048, 512, bits], "tanh")
-        self.text = TextBranch(text_dim, word_vectors, [512, bits])
+        self.text = TextBranch(text_dim, word_width, word_vectors, [512, bits])
         self.fusion = nn.Parameter(torch.full((bits,), 0.5))
 
     def fuse(self, h_image: torch.Tensor, h_text: torch.Tensor) -> torch.Tensor:
@@ -146,23 +147,7 @@ class HMAH(TorchHashingMethod):
                  s_weight: float = 100.0, b_student: float = 1.0, s_student: float = 1.0,
                  dropout: float = 0.5, freeze_bn_epoch: int = 5, database: str = "standard",
                  device: str = "cpu", random_state: int | None = None) -> None:
-        super().__init__(bits, device=device, random_state=random_state)
-        self.teacher_epochs = teacher_epochs
-        self.student_epochs = student_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.student_lr = student_lr
-        self.embedding_lr_factor = embedding_lr_factor
-        self.fusion_lr_factor = fusion_lr_factor
-        self.generator_steps = generator_steps
-        self.g_weight = g_weight
-        self.b_weight = b_weight
-        self.s_weight = s_weight
-        self.b_student = b_student
-        self.s_student = s_student
-        self.dropout = dropout
-        self.freeze_bn_epoch = freeze_bn_epoch
-        self.database = database
+        self._store_params(locals())
 
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
@@ -170,10 +155,12 @@ class HMAH(TorchHashingMethod):
             raise InputError(f"hmah: {len(word_vectors)} word vectors for a {dims['text']}-d "
                              "text feature")
         device = self.torch_device_
-        self.teacher_ = Teacher(dims["image"], dims["text"], self.bits, word_vectors,
-                                self.dropout).to(device)
+        # the word vectors' width (recorded in dims, so a saved model rebuilds without them)
+        word_width = dims.get("word_vectors", EMBEDDING_WIDTH)
+        self.teacher_ = Teacher(dims["image"], dims["text"], self.bits, word_width,
+                                word_vectors, self.dropout).to(device)
         self.discriminator_ = discriminator(self.bits).to(device)
-        self.students_ = Students(dims["image"], dims["text"], self.bits,
+        self.students_ = Students(dims["image"], dims["text"], self.bits, word_width,
                                   word_vectors).to(device)
         self.teacher_optimizer_ = torch.optim.Adam(self.teacher_.parameters(), lr=self.lr)
         self.discriminator_optimizer_ = torch.optim.Adam(self.discriminator_.parameters(),

@@ -96,17 +96,7 @@ class MATH(TokenHashingMethod):
                  clip_path: str | None = None, tokenizer_dir: str | None = None,
                  clip_lr: float = 2e-6, normalize_features: bool = True, device: str = "cpu",
                  random_state: int | None = None) -> None:
-        super().__init__(bits, epochs=epochs, batch_size=batch_size, lr=lr, warmup=warmup,
-                         warmup_steps=warmup_steps, weight_decay=weight_decay,
-                         precision=precision, clip_path=clip_path,
-                         tokenizer_dir=tokenizer_dir, clip_lr=clip_lr,
-                         normalize_features=normalize_features, device=device,
-                         random_state=random_state)
-        self.intra_weight = intra_weight
-        self.inter_weight = inter_weight
-        self.mse_weight = mse_weight
-        self.quantization_weight = quantization_weight
-        self.contrastive_weight = contrastive_weight
+        self._store_params(locals())
 
     def fit(self, image: Features, text: Features, labels: np.ndarray | None = None,
             context: FitContext | None = None) -> HashingMethod:

@@ -115,22 +115,7 @@ class MITH(TokenHashingMethod):
                  tokenizer_dir: str | None = None, clip_lr: float = 2e-6,
                  normalize_features: bool = True, device: str = "cpu",
                  random_state: int | None = None) -> None:
-        super().__init__(bits, epochs=epochs, batch_size=batch_size, lr=lr, warmup=warmup,
-                         warmup_steps=warmup_steps, weight_decay=weight_decay,
-                         precision=precision, clip_path=clip_path,
-                         tokenizer_dir=tokenizer_dir, clip_lr=clip_lr,
-                         normalize_features=normalize_features, device=device,
-                         random_state=random_state)
-        self.top_k = top_k
-        self.intra_weight = intra_weight
-        self.inter_weight = inter_weight
-        self.quantization_weight = quantization_weight
-        self.quantization_lambda = quantization_lambda
-        self.contrastive_weight = contrastive_weight
-        self.token_contrastive_alpha = token_contrastive_alpha
-        self.distillation_weight = distillation_weight
-        self.feedback = feedback
-        self.likelihood_scale = likelihood_scale
+        self._store_params(locals())
 
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:

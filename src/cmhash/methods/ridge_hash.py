@@ -35,8 +35,7 @@ class RidgeHash(KernelLinearHash):
 
     def __init__(self, bits: int = 64, *, n_anchors: int = 1000, ridge: float = 0.01,
                  random_state: int | None = None) -> None:
-        super().__init__(bits, n_anchors=n_anchors, random_state=random_state)
-        self.ridge = ridge
+        self._store_params(locals())
 
     def _learn_projections(self, phi_image, phi_text, labels, rng):
         targets = label_codes(labels.astype(np.float64), self.bits, rng)

@@ -73,18 +73,7 @@ class TokenHashingMethod(TorchHashingMethod):
                  clip_path: str | None = None, tokenizer_dir: str | None = None,
                  clip_lr: float = 2e-6, normalize_features: bool = True,
                  device: str = "cpu", random_state: int | None = None) -> None:
-        super().__init__(bits, device=device, random_state=random_state)
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.warmup = warmup
-        self.warmup_steps = warmup_steps
-        self.precision = precision
-        self.weight_decay = weight_decay
-        self.clip_path = clip_path
-        self.tokenizer_dir = tokenizer_dir
-        self.clip_lr = clip_lr
-        self.normalize_features = normalize_features
+        self._store_params(locals())
 
     def _backbone_class(self) -> type[FrozenBackbone] | type[ClipBackbone]:
         return ClipBackbone if self.clip_path else FrozenBackbone

@@ -76,8 +76,7 @@ class TorchHashingMethod(HashingMethod):
 
     def __init__(self, bits: int = 64, *, device: str = "cpu",
                  random_state: int | None = None) -> None:
-        super().__init__(bits, random_state=random_state)
-        self.device = device
+        self._store_params(locals())
 
     # -- what a subclass provides -------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
@@ -109,6 +108,8 @@ class TorchHashingMethod(HashingMethod):
         self.torch_device_ = torch.device(self.device)
         self.dims_ = {"image": self._input_width(image), "text": self._input_width(text),
                       "labels": labels.shape[1], "n_train": len(image)}
+        if context.word_vectors is not None:  # their width shapes the networks (HMAH)
+            self.dims_["word_vectors"] = context.word_vectors.shape[1]
         with seeded_rng(self.random_state_, self.torch_device_):  # network initialisation
             self._build(self.dims_, context.word_vectors)
         self.validation_ = context.validation

@@ -37,6 +37,9 @@ from cmhash.training.state import TrainState
 from cmhash.utils.atomic import write_atomic
 
 CHECKPOINT_FILES = ("checkpoint.pt", "best.pt")
+#: the layout of ``checkpoint.pt``'s training state; 2 since the loop keeps the row buffers and
+#: the optimisation state (a checkpoint of an older cmhash cannot be resumed)
+TRAINING_STATE_FORMAT = 2
 
 
 @dataclass
@@ -150,6 +153,9 @@ def _run_phases(task: Trainable, state: TrainState, *, seed: int, header: dict[s
     checkpoint = workdir / "checkpoint.pt" if workdir else None
     if resume and checkpoint is not None and checkpoint.is_file():
         saved = load_checkpoint(checkpoint, header["method"], header["bits"])
+        if saved.get("state_format") != TRAINING_STATE_FORMAT:
+            raise InputError(f"{checkpoint}: written by an older cmhash, whose training state "
+                             "this one cannot continue; run again without --resume")
         try:
             task.load_training_state(saved["task"])
         except (RuntimeError, KeyError, ValueError) as e:  # another width, optimiser, …
@@ -211,7 +217,8 @@ def _run_phases(task: Trainable, state: TrainState, *, seed: int, header: dict[s
                     save_checkpoint(workdir / "best.pt", header, {"model": best_state})
             if workdir is not None:
                 save_checkpoint(checkpoint, header, {
-                    "task": task.training_state(), "buffers": state.buffers, "loop": loop,
+                    "state_format": TRAINING_STATE_FORMAT, "task": task.training_state(),
+                    "buffers": state.buffers, "loop": loop,
                     "rng": {**rng_states(device), "shuffle": shuffle.get_state()}})
                 with (workdir / "train_log.jsonl").open("a") as log:
                     log.write(json.dumps(record, allow_nan=False) + "\n")
