@@ -76,15 +76,17 @@ def test_packed_codes_need_uint8(tmp_path, rng):
         load_code_set(tmp_path / "p.npz")
 
 
-def test_ids_and_model_digest_round_trip_and_old_files_read_without_them(tmp_path, rng):
+@pytest.mark.parametrize("suffix", [".npz", ".mat"])
+def test_ids_and_model_digest_round_trip_and_old_files_read_without_them(tmp_path, rng, suffix):
     a = _arrays(rng)
     codes = [Codes.from_real(a[k]) for k in ("q_img", "q_txt", "r_img", "r_txt")]
     query_ids, database_ids = [f"q{i}" for i in range(5)], [f"im{i:03d}.jpg" for i in range(9)]
-    save_code_set(tmp_path / "c.npz", CodeSet(a["q_l"], a["r_l"], *codes, query_ids,
-                                              database_ids, "ab" * 32))
-    back = load_code_set(tmp_path / "c.npz")
+    save_code_set(tmp_path / f"c{suffix}", CodeSet(a["q_l"], a["r_l"], *codes, query_ids,
+                                                   database_ids, "ab" * 32))
+    back = load_code_set(tmp_path / f"c{suffix}")
     assert back.query_ids.tolist() == query_ids and back.database_ids.tolist() == database_ids
     assert back.model_sha256 == "ab" * 32
+    np.testing.assert_array_equal(back.database_text.packed, codes[3].packed)
     np.savez(tmp_path / "old.npz", **a)  # a file of the field's keys only
     old = load_code_set(tmp_path / "old.npz")
     assert (old.query_ids, old.database_ids, old.model_sha256) == (None, None, None)

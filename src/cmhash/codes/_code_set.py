@@ -6,11 +6,11 @@ Codes may be stored as ±1 (a 0 from ``sign(0)`` counts as +1), as {0, 1} bits, 
 first as uint8 with a scalar ``bits`` key beside them.  Files are ``.npz`` or ``.mat``
 (SciPy's and h5py's readers are imported for ``.mat`` files only, so codes import light).
 
-An ``.npz`` file may also say where its rows come from: ``q_id`` and ``r_id`` (the items' ids in
-their dataset, one string per row, so that a row can be traced to its image and text) and
-``model_sha256`` (the ``header_sha256`` of the model bundle that made the codes).  Files
-without them (older run folders, other code) read as before, with
-``None`` there; a ``.mat`` file holds codes and labels only.
+A file may also say where its rows come from: ``q_id`` and ``r_id`` (the items' ids in their
+dataset, one string per row, so that a row can be traced to its image and text; in a ``.mat``
+file a cell column, as MATLAB keeps a list of strings) and ``model_sha256`` (the
+``header_sha256`` of the model bundle that made the codes).  Files without them (older run
+folders, other code) read as before, with ``None`` there.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from cmhash.utils.validation import check_bits, check_file, check_labels, read_n
 
 CODE_KEYS = ("q_img", "q_txt", "r_img", "r_txt")
 LABEL_KEYS = ("q_l", "r_l")
+PROVENANCE_KEYS = ("q_id", "r_id", "model_sha256")
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def load_code_set(path: str | Path) -> CodeSet:
 
         mat = MatFile(path)
         keys = mat.keys
-        arrays = {k: mat.array(k) for k in keys}
+        arrays = {k: np.array(mat.strings(k)) if k in PROVENANCE_KEYS else mat.array(k)
+                  for k in keys}
     else:
         raise InputError(f"{path}: codes file must end in .npz or .mat")
     for key in LABEL_KEYS:
@@ -115,7 +117,7 @@ def load_code_set(path: str | Path) -> CodeSet:
         raise InputError(f"{path}: code lengths differ between keys: {sorted(lengths)}")
     ids = {key: _ids(arrays, key, rows, path) for key, rows in
            (("q_id", len(query_labels)), ("r_id", len(database_labels)))}
-    model = str(arrays["model_sha256"]) if "model_sha256" in arrays else None
+    model = str(np.ravel(arrays["model_sha256"])[0]) if "model_sha256" in arrays else None
     return CodeSet(query_labels, database_labels, codes.get("q_img"), codes.get("q_txt"),
                    codes.get("r_img"), codes.get("r_txt"), ids["q_id"], ids["r_id"], model)
 
@@ -132,17 +134,17 @@ def _ids(arrays: dict[str, np.ndarray], key: str, rows: int, path: Path) -> np.n
 
 
 def save_code_set(path: str | Path, code_set: CodeSet) -> Path:
-    """Write atomically: ``.npz`` holds packed codes + ``bits``, and the ids and model digest
-    the code set has; ``.mat`` holds ±1 int8 codes and the labels."""
+    """Write atomically: ``.npz`` holds packed codes + ``bits``, ``.mat`` ±1 int8 codes; both
+    the labels, and the ids and model digest the code set has."""
     path = Path(path)
     present = {k: code_set.codes(k) for k in CODE_KEYS if code_set.codes(k) is not None}
     arrays: dict[str, np.ndarray] = {"q_l": code_set.query_labels, "r_l": code_set.database_labels}
+    provenance = {k: v for k, v in (("q_id", code_set.query_ids), ("r_id", code_set.database_ids),
+                                    ("model_sha256", code_set.model_sha256)) if v is not None}
     if path.suffix == ".npz":
         arrays |= {k: c.packed for k, c in present.items()}
         arrays["bits"] = np.array(next(iter(present.values())).bits)
-        provenance = {"q_id": code_set.query_ids, "r_id": code_set.database_ids,
-                      "model_sha256": code_set.model_sha256}
-        arrays |= {k: np.asarray(v, dtype=str) for k, v in provenance.items() if v is not None}
+        arrays |= {k: np.asarray(v, dtype=str) for k, v in provenance.items()}
 
         def write(tmp: Path) -> None:
             with tmp.open("wb") as f:
@@ -151,6 +153,8 @@ def save_code_set(path: str | Path, code_set: CodeSet) -> Path:
         import scipy.io
 
         arrays |= {k: c.to_signs() for k, c in present.items()}
+        arrays |= {k: np.array(list(map(str, np.ravel(v))), dtype=object).reshape(-1, 1)
+                   for k, v in provenance.items()}  # cell columns
 
         def write(tmp: Path) -> None:
             with tmp.open("wb") as f:
