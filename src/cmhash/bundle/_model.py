@@ -17,10 +17,9 @@ from cmhash.bundle._state import method_state, normalisation_entries, restore_me
 from cmhash.codes import Codes
 from cmhash.data import PairedDataset, Split
 from cmhash.errors import InputError, NotFittedError
+from cmhash.inputs import MODALITIES
 from cmhash.methods import HashingMethod
 from cmhash.version import __version__
-
-MODALITIES = ("image", "text")
 
 
 class TrainedModel:
