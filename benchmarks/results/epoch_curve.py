@@ -15,6 +15,8 @@ import json
 import sys
 from pathlib import Path
 
+from cmhash.results import training_logs
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -25,10 +27,8 @@ def main() -> None:
     if not (folder / "config.json").is_file():
         sys.exit(f"epoch_curve: {folder} is not a run folder (no config.json)")
     config = json.loads((folder / "config.json").read_text())
-    log = folder / f"train_{args.bits}" / "train_log.jsonl"
-    if not log.is_file():  # a record kept by benchmarks.results.results_table
-        log = folder / f"train_{args.bits}_log.jsonl"
-    if not log.is_file():
+    log = dict(training_logs(folder)).get(args.bits)  # a run folder's or a record's
+    if log is None:
         sys.exit(f"epoch_curve: no training log for {args.bits} bits in {folder}")
     print(f"{config['method']} on {config['dataset']} ({config['protocol']}), {args.bits} bits, "
           f"params {config['params']}; validation pairs: {config['validation']['pairs']}")

@@ -99,7 +99,7 @@ def validation_curves(run_dir: str | Path) -> dict[int, list[float]]:
     """Code length → the validation score of every validated epoch, in training order, from the
     run's training logs (empty for a method without validation)."""
     curves = {}
-    for bits, log in _training_logs(Path(run_dir)):
+    for bits, log in training_logs(run_dir):
         scores = []
         for number, line in enumerate(log.read_text(encoding="utf-8").splitlines(), 1):
             try:
@@ -114,10 +114,11 @@ def validation_curves(run_dir: str | Path) -> dict[int, list[float]]:
     return dict(sorted(curves.items()))
 
 
-def _training_logs(run_dir: Path) -> list[tuple[int, Path]]:
+def training_logs(run_dir: str | Path) -> list[tuple[int, Path]]:
     """(code length, log) of every training log in ``run_dir``: a run folder's
     ``train_<bits>/train_log.jsonl`` or a record folder's ``train_<bits>_log.jsonl`` (the
     layout of ``benchmarks/records``)."""
+    run_dir = Path(run_dir)
     logs = []
     for log in [*run_dir.glob("train_*/train_log.jsonl"), *run_dir.glob("train_*_log.jsonl")]:
         name = log.parent.name if log.name == "train_log.jsonl" else log.name

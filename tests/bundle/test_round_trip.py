@@ -12,25 +12,12 @@ from safetensors.numpy import load_file
 
 from cmhash.bundle import HEADER_FILE, WEIGHTS_FILE, load_model, save_model
 from cmhash.bundle._files import header_digest
-from cmhash.encoders import Features
 from cmhash.errors import InputError
 from cmhash.methods import METHODS, FitContext, create_method, list_methods
-from tests.helpers import labelled_pairs
+from tests.helpers import labelled_pairs, token_pairs
 from tests.methods.test_methods import QUICK
 
 TOKEN_QUICK = {"epochs": 1, "batch_size": 20}
-
-
-def _token_pairs(n: int = 40) -> tuple[Features, Features, np.ndarray]:
-    """Image tokens (n, 4, 16) and text tokens (n, 3, 8) with padding, 3 classes."""
-    rng = np.random.default_rng(0)
-    labels = np.eye(3, dtype=np.uint8)[rng.integers(0, 3, n)]
-    image = rng.normal(size=(n, 4, 16)).astype(np.float16)
-    text = rng.normal(size=(n, 3, 8)).astype(np.float16)
-    mask = np.ones((n, 3), bool)
-    mask[::2, 2] = False
-    return (Features(image.mean(axis=1), image),
-            Features(text.mean(axis=1), text, mask), labels)
 
 
 def _fitted(name: str):
@@ -39,7 +26,7 @@ def _fitted(name: str):
         image, text, labels = labelled_pairs(120)
         method = create_method(name, bits=16, random_state=0, **QUICK[name])
         return method.fit(image[:80], text[:80], labels[:80]), image[80:], text[80:]
-    image, text, labels = _token_pairs()
+    image, text, labels = token_pairs(40)
     method = create_method(name, bits=16, random_state=0, **TOKEN_QUICK)
     method.fit(image, text, labels, FitContext(label_text=text))  # MATH reads label texts
     return method, image, text

@@ -139,8 +139,8 @@ def save_code_set(path: str | Path, code_set: CodeSet) -> Path:
     path = Path(path)
     present = {k: code_set.codes(k) for k in CODE_KEYS if code_set.codes(k) is not None}
     arrays: dict[str, np.ndarray] = {"q_l": code_set.query_labels, "r_l": code_set.database_labels}
-    provenance = {k: v for k, v in (("q_id", code_set.query_ids), ("r_id", code_set.database_ids),
-                                    ("model_sha256", code_set.model_sha256)) if v is not None}
+    values = (code_set.query_ids, code_set.database_ids, code_set.model_sha256)
+    provenance = {k: v for k, v in zip(PROVENANCE_KEYS, values, strict=True) if v is not None}
     if path.suffix == ".npz":
         arrays |= {k: c.packed for k, c in present.items()}
         arrays["bits"] = np.array(next(iter(present.values())).bits)
