@@ -22,7 +22,8 @@ def test_presets_are_packaged_with_unique_names_and_a_kind_per_folder():
         assert preset.path.parent.parent.name == "presets" and preset.path.is_file()
         assert preset.description and "\n" not in preset.description
     assert {p.name for p in PRESETS if p.kind == "ablation"} == {
-        "hmah-batch128-wiki", "hmah-minilm-mirflickr", "dadh-minilm-mirflickr"}
+        "hmah-batch128-wiki", "hmah-minilm-mirflickr", "dadh-minilm-mirflickr",
+        "agah-standardized-wiki"}
 
 
 @pytest.mark.parametrize("ablation", [p for p in PRESETS if p.kind == "ablation"],

@@ -113,7 +113,8 @@ def deep(data: str) -> list[Entry]:
 TABLES = [
     Table("Wiki (2,866 pairs; 128-d SIFT BoVW images, 10-d LDA texts; protocol `wiki`: "
           "693 queries, 2,173 train = database)", "wiki", "wiki",
-          [*BASELINES, *deep("wiki"), Entry("hmah batch 128", "hmah-batch128-wiki")]),
+          [*BASELINES, *deep("wiki"), Entry("hmah batch 128", "hmah-batch128-wiki"),
+           Entry("agah, inputs standardised", "agah-standardized-wiki")]),
     Table(f"{MIRFLICKR}; texts: 1,386-d tag BoW", "mirflickr-images", "mirflickr",
           [*BASELINES, *deep("mirflickr")], "efficientnet_lite0", "bow"),
     Table(f"{MIRFLICKR}; texts: MiniLM (384-d sentence embedding of the tags), the same text "

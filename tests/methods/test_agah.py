@@ -67,6 +67,35 @@ def test_fit_encodes_and_a_saved_model_gives_the_same_codes(pairs, tmp_path):
                                   agah.encode_text(text[150:]).packed)
 
 
+def test_standardized_inputs_equal_a_fit_on_columns_standardised_beforehand(pairs, tmp_path):
+    image, text, labels = pairs
+    text = text.copy()
+    text[:, 0] = 2.0  # a constant column is only centred
+    train = slice(0, 150)
+
+    def standardised(x):
+        deviation = x[train].std(axis=0, ddof=1)  # torch.std, as the method
+        return (x - x[train].mean(axis=0)) / np.where(deviation > 0, deviation, 1.0)
+
+    params = {"bits": 16, "epochs": 2, "random_state": 1, **QUICK}
+    varied = AGAH(standardize_inputs=True, **params).fit(image[train], text[train], labels[train])
+    manual = AGAH(**params).fit(standardised(image)[train], standardised(text)[train],
+                                labels[train])
+    torch.testing.assert_close(varied.input_scale_["text"][0],
+                               torch.as_tensor(text[train].mean(axis=0), dtype=torch.float32))
+    np.testing.assert_allclose(varied._project(image[150:], "image"),
+                               manual._project(standardised(image)[150:], "image"),
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(varied._project(text[150:], "text"),
+                               manual._project(standardised(text)[150:], "text"),
+                               rtol=1e-4, atol=1e-5)
+    restored = load_method(varied.save(tmp_path / "agah.pt"))
+    np.testing.assert_array_equal(restored.encode_text(text[150:]).packed,
+                                  varied.encode_text(text[150:]).packed)
+    assert not AGAH(**params).fit(image[train], text[train], labels[train]).input_scale_[
+        "image"][0].any()  # the authors' AGAH: inputs as given
+
+
 def test_epoch_end_updates_the_maps_by_their_formulas(pairs):
     image, text, labels = pairs
     agah = AGAH(bits=16, epochs=2, **QUICK)

@@ -30,6 +30,12 @@ Optimisers (Adamax): the network with weight decay 5e-4, the image layer at ``lr
 authors' CNN rate) and the text network, hash and classifier heads at 10 · lr; each critic at
 10 · lr with betas (0.5, 0.9) and weight decay 1e-4.
 
+Variant (not in the authors' code): ``standardize_inputs=True`` standardises every input column
+by the mean and deviation of the training pairs before the networks (a column of deviation 0
+is only centred), and the model keeps them.  On Wiki's stored features (non-negative SIFT BoVW
+histograms and LDA topic proportions) the authors' AGAH gives every item the same code; this
+alone lets it learn (``benchmarks.studies.agah_collapse``).
+
 Codes: sign(h) from the features of consecutive ``batch_size`` rows normalised together (the
 authors' test loader batches, aligned to them when ``batch_size`` divides cmhash's encoding block
 of 4,096 rows) and the feature map of the selected epoch, which the saved model holds.
@@ -43,6 +49,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from cmhash.inputs import MODALITIES
 from cmhash.losses.classification import label_bce_loss
 from cmhash.losses.gan import (
     gradient_penalty,
@@ -125,14 +132,20 @@ class AGAH(TorchHashingMethod):
         "lr_decay_every": POSITIVE_INT, "lr_decay": DECAY,
         "lr_floor": NON_NEGATIVE,
         "feature_norm": [Options(*FEATURE_NORMS)],
+        "standardize_inputs": [bool],
     }
+    normalisation: ClassVar[dict[str, str]] = {
+        f"input_scale_{m}": f"(mean, deviation) of every training {m} column, which "
+                            "standardise the inputs (identity unless standardize_inputs)"
+        for m in MODALITIES}
 
     def __init__(self, bits: int = 64, *, hidden: int = 8192, embedding: int = 512,
                  epochs: int = 300, batch_size: int = 128, lr: float = 1e-4,
                  alpha: float = 1.0, beta: float = 0.0, gamma: float = 1e-3, eta: float = 1.0,
                  mu: float = 1.0, lam: float = 0.8, margin: float = 0.3,
                  lr_decay_every: int = 100, lr_decay: float = 0.6, lr_floor: float = 1e-6,
-                 feature_norm: str = "batch", device: str = "cpu",
+                 feature_norm: str = "batch", standardize_inputs: bool = False,
+                 device: str = "cpu",
                  random_state: int | None = None) -> None:
         self._store_params(locals())
 
@@ -154,17 +167,23 @@ class AGAH(TorchHashingMethod):
         self.text_critic_optimizer_ = torch.optim.Adamax(
             self.text_critic_.parameters(), lr=fast, betas=(0.5, 0.9), weight_decay=1e-4)
         self.feature_map_ = torch.zeros(dims["labels"], self.embedding, device=device)
+        self.input_scale_ = {m: torch.stack([torch.zeros(dims[m], device=device),
+                                             torch.ones(dims[m], device=device)])
+                             for m in MODALITIES}
 
     def networks(self) -> dict[str, nn.Module]:
         return {"network": self.network_, "image_critic": self.image_critic_,
                 "text_critic": self.text_critic_}
 
     def model_state(self) -> dict[str, Any]:
-        return {**super().model_state(), "feature_map": self.feature_map_}
+        return {**super().model_state(), "feature_map": self.feature_map_,
+                **{f"input_scale_{m}": scale for m, scale in self.input_scale_.items()}}
 
     def load_model_state(self, state: dict[str, Any]) -> None:
         super().load_model_state(state)
-        self.feature_map_ = state["feature_map"].to(self.torch_device_)
+        device = self.torch_device_
+        self.feature_map_ = state["feature_map"].to(device)
+        self.input_scale_ = {m: state[f"input_scale_{m}"].to(device) for m in MODALITIES}
 
     def buffers(self) -> dict[str, torch.Tensor]:
         return {"code_map": self.code_map_}
@@ -187,10 +206,16 @@ class AGAH(TorchHashingMethod):
         n_labels = self.dims_["labels"]
         self.feature_map_ = torch.randn(n_labels, self.embedding, device=state.device)
         self.code_map_ = torch.sign(torch.randn(n_labels, self.bits, device=state.device))
+        if self.standardize_inputs:
+            for m, x in (("image", state.data.image), ("text", state.data.text)):
+                deviation = x.std(dim=0)
+                self.input_scale_[m] = torch.stack(
+                    [x.mean(dim=0), torch.where(deviation > 0, deviation, 1.0)])
 
     def _features(self, x: torch.Tensor, modality: str) -> torch.Tensor:
         layers = self.network_.image if modality == "image" else self.network_.text
-        return normalize_features(layers(x), self.feature_norm)
+        mean, deviation = self.input_scale_[modality]
+        return normalize_features(layers((x - mean) / deviation), self.feature_norm)
 
     def _mixed(self, features: torch.Tensor) -> torch.Tensor:
         return label_attention(features, self.feature_map_, self.lam)
