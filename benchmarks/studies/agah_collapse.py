@@ -33,6 +33,7 @@ import torch
 from cmhash.data import load_dataset, make_split
 from cmhash.inputs import dataset_features
 from cmhash.methods import create_method
+from cmhash.methods.agah import AGAH
 from cmhash.validation_protocol import validation_split
 
 #: dataset → (dataset name, protocol, image feature, text feature, held-out pairs)
@@ -41,44 +42,40 @@ DATASETS = {"wiki": ("wiki", "wiki", None, None, 217),
 PRESET = {"hidden": 2048}
 SATURATED = 0.99
 
-#: name → (what it changes, AGAH parameters on top of the preset, standardise the inputs).
-VARIANTS: dict[str, tuple[str, dict, bool]] = {
-    "preset": ("the authors' defaults (2,048 wide)", {}, False),
-    "no_code_map": ("γ = 0: no code-map term", {"gamma": 0.0}, False),
-    "no_adversarial": ("μ = 0: no critics' term in the generator", {"mu": 0.0}, False),
-    "no_sign_quantization": ("η = 0: no ‖|h| − 1‖ term", {"eta": 0.0}, False),
-    "no_cosine_quantization": ("α = 0: no cosine quantisation", {"alpha": 0.0}, False),
-    "no_attention": ("λ = 1: features without the label attention", {"lam": 1.0}, False),
-    "row_norm": ("each feature row divided by its own norm", {"feature_norm": "row"}, False),
-    "row_norm_no_code_map": ("row norm and γ = 0", {"feature_norm": "row", "gamma": 0.0}, False),
-    "standardised_inputs": ("every input column standardised (training mean and deviation)",
-                            {}, True),
+#: name → (what it changes, AGAH parameters on top of the preset).
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "preset": ("the authors' defaults (2,048 wide)", {}),
+    "no_code_map": ("γ = 0: no code-map term", {"gamma": 0.0}),
+    "no_adversarial": ("μ = 0: no critics' term in the generator", {"mu": 0.0}),
+    "no_sign_quantization": ("η = 0: no ‖|h| − 1‖ term", {"eta": 0.0}),
+    "no_cosine_quantization": ("α = 0: no cosine quantisation", {"alpha": 0.0}),
+    "no_attention": ("λ = 1: features without the label attention", {"lam": 1.0}),
+    "row_norm": ("each feature row divided by its own norm", {"feature_norm": "row"}),
+    "row_norm_no_code_map": ("row norm and γ = 0", {"feature_norm": "row", "gamma": 0.0}),
+    "standardised_inputs": ("every input column standardised (standardize_inputs)",
+                            {"standardize_inputs": True}),
 }
 
 
-def standardise(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Columns of ``x`` centred and scaled by the mean and deviation of its ``rows``."""
-    mean, deviation = x[rows].mean(axis=0), x[rows].std(axis=0)
-    return (x - mean) / np.where(deviation > 0, deviation, 1.0)
-
-
-def spread(codes: np.ndarray) -> float:
+def pre_activation_spread(codes: np.ndarray) -> float:
     """Median over the bits of std_i(z) / |mean_i(z)|, z = atanh(h) the pre-activation."""
     z = np.arctanh(np.clip(codes, -1 + 1e-7, 1 - 1e-7))
     return float(np.median(z.std(axis=0) / np.abs(z.mean(axis=0))))
 
 
-def code_diagnostics(method, image: np.ndarray, text: np.ndarray) -> dict[str, float]:
+def code_diagnostics(method: AGAH, image: np.ndarray, text: np.ndarray) -> dict[str, float]:
     """Distinct codes, spread and saturated share per modality; dead text items; distinct
     label codes."""
     real = {"image": method._project(image, "image"), "text": method._project(text, "text")}
     with torch.no_grad():
-        text_out = method.network_.text(torch.as_tensor(text, dtype=torch.float32))
+        mean, deviation = method.input_scale_["text"]
+        text_out = method.network_.text(
+            (torch.as_tensor(text, dtype=torch.float32) - mean) / deviation)
     out = {"dead text": float((text_out.abs().sum(dim=1) == 0).float().mean()),
            "label codes": len(torch.unique(method.code_map_, dim=0))}
     for modality, codes in real.items():
         out[f"{modality} codes"] = len(np.unique(codes > 0, axis=0))
-        out[f"{modality} spread"] = spread(codes)
+        out[f"{modality} spread"] = pre_activation_spread(codes)
         out[f"{modality} saturated"] = float((np.abs(codes) > SATURATED).mean())
     return out
 
@@ -105,22 +102,21 @@ def main() -> None:
     print("| variant | change | val I→T | val T→I | " + " | ".join(columns) + " |")
     print("|---" * (4 + len(columns)) + "|")
     for variant in args.variants.split(","):
-        change, params, standardised = VARIANTS[variant]
-        image_in, text_in = ((standardise(image, fit), standardise(text, fit)) if standardised
-                             else (image, text))
+        change, params = VARIANTS[variant]
         method = create_method("agah", bits=args.bits, epochs=args.epochs, random_state=0,
                                **PRESET, **params)
-        method.fit(image_in[fit], text_in[fit], labels[fit])
+        method.fit(image[fit], text[fit], labels[fit])
         i2t, t2i = protocol.cross_modal_map(
-            {"image": method.encode_image(image_in[protocol.queries]),
-             "text": method.encode_text(text_in[protocol.queries])},
-            {"image": method.encode_image(image_in[protocol.database]),
-             "text": method.encode_text(text_in[protocol.database])}, labels)
-        diagnostics = code_diagnostics(method, image_in[fit], text_in[fit])
+            {"image": method.encode_image(image[protocol.queries]),
+             "text": method.encode_text(text[protocol.queries])},
+            {"image": method.encode_image(image[protocol.database]),
+             "text": method.encode_text(text[protocol.database])}, labels)
+        diagnostics = code_diagnostics(method, image[fit], text[fit])
         cells = [f"{diagnostics[c]}" if "codes" in c else f"{diagnostics[c]:.3f}"
                  for c in columns]
         print(f"| {variant} | {change} | {i2t:.4f} | {t2i:.4f} | " + " | ".join(cells) + " |",
               flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -92,8 +92,14 @@ def test_standardized_inputs_equal_a_fit_on_columns_standardised_beforehand(pair
     restored = load_method(varied.save(tmp_path / "agah.pt"))
     np.testing.assert_array_equal(restored.encode_text(text[150:]).packed,
                                   varied.encode_text(text[150:]).packed)
-    assert not AGAH(**params).fit(image[train], text[train], labels[train]).input_scale_[
-        "image"][0].any()  # the authors' AGAH: inputs as given
+    plain = AGAH(**params).fit(image[train], text[train], labels[train])
+    assert not plain.input_scale_["image"][0].any()  # the authors' AGAH: inputs as given
+    older = plain.model_state()  # as saved before the option existed: no scales
+    older = {k: v for k, v in older.items() if not k.startswith("input_scale_")}
+    reloaded = AGAH(**params).fit(image[:60], text[:60], labels[:60])
+    reloaded.load_model_state(older)
+    np.testing.assert_array_equal(reloaded.encode_text(text[150:]).packed,
+                                  plain.encode_text(text[150:]).packed)
 
 
 def test_epoch_end_updates_the_maps_by_their_formulas(pairs):

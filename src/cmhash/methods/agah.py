@@ -183,7 +183,11 @@ class AGAH(TorchHashingMethod):
         super().load_model_state(state)
         device = self.torch_device_
         self.feature_map_ = state["feature_map"].to(device)
-        self.input_scale_ = {m: state[f"input_scale_{m}"].to(device) for m in MODALITIES}
+        # a model saved before standardize_inputs existed has no scales: it fed inputs as given,
+        # as the identity scales that _build set
+        self.input_scale_ = {m: state[f"input_scale_{m}"].to(device)
+                             if f"input_scale_{m}" in state else self.input_scale_[m]
+                             for m in MODALITIES}
 
     def buffers(self) -> dict[str, torch.Tensor]:
         return {"code_map": self.code_map_}
