@@ -68,9 +68,8 @@ def code_diagnostics(method: AGAH, image: np.ndarray, text: np.ndarray) -> dict[
     label codes."""
     real = {"image": method._project(image, "image"), "text": method._project(text, "text")}
     with torch.no_grad():
-        mean, deviation = method.input_scale_["text"]
-        text_out = method.network_.text(
-            (torch.as_tensor(text, dtype=torch.float32) - mean) / deviation)
+        # zero rows stay zero under either feature normalisation
+        text_out = method._features(torch.as_tensor(text, dtype=torch.float32), "text")
     out = {"dead text": float((text_out.abs().sum(dim=1) == 0).float().mean()),
            "label codes": len(torch.unique(method.code_map_, dim=0))}
     for modality, codes in real.items():

@@ -33,8 +33,8 @@ authors' CNN rate) and the text network, hash and classifier heads at 10 · lr; 
 Variant (not in the authors' code): ``standardize_inputs=True`` standardises every input column
 by the mean and deviation of the training pairs before the networks (a column of deviation 0
 is only centred), and the model keeps them.  On Wiki's stored features (non-negative SIFT BoVW
-histograms and LDA topic proportions) the authors' AGAH gives every item the same code; this
-alone lets it learn (``benchmarks.studies.agah_collapse``).
+histograms and LDA topic proportions) the authors' AGAH gives every training item the same
+code from 32 bits on; this alone lets it learn (``benchmarks.studies.agah_collapse``).
 
 Codes: sign(h) from the features of consecutive ``batch_size`` rows normalised together (the
 authors' test loader batches, aligned to them when ``batch_size`` divides cmhash's encoding block
