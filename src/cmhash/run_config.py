@@ -4,7 +4,7 @@ preset packaged in :mod:`cmhash.presets`).
 A config file holds RunConfig's fields as top-level keys, the method's parameters as the table
 ``[params]``, and may say what it is in one line, ``description`` (not part of the run)::
 
-    description = "DADH on MIRFlickr-25K, CPU schedule"
+    description = "DADH on MIRFlickr-25K, 8 epochs"
     method = "dadh"
     dataset = "mirflickr-images"
     protocol = "mirflickr"
@@ -12,8 +12,7 @@ A config file holds RunConfig's fields as top-level keys, the method's parameter
     text_feature = "bow"
 
     [params]
-    hidden = 2048
-    epochs = 20
+    epochs = 8
 
 Values given on the command line replace the file's; ``params`` are merged key by key.  Every
 field's value is checked against :data:`FIELD_CONSTRAINTS` (a wrong type or range is one line
