@@ -36,6 +36,11 @@ VARIANTS: dict[str, tuple[str, dict]] = {
                        {"warmup_steps": 119}),
     "authors_warmup_bf16": ("as authors_warmup, the forward pass under bf16 autocast "
                            "(precision=bfloat16)", {"warmup_steps": 119, "precision": "bfloat16"}),
+    "aligned": ("as authors_warmup, the projections first aligned (1 epoch of symmetric "
+                "InfoNCE on the global features, Adam 1e-3), then trained at 1e-5",
+                {"warmup_steps": 119, "align_epochs": 1, "backbone_lr": 1e-5}),
+    "aligned_lr_1e-4": ("as aligned, the projections then trained at 1e-4",
+                        {"warmup_steps": 119, "align_epochs": 1, "backbone_lr": 1e-4}),
     "top_k_4": ("LTA keeps each token's top-4 concepts instead of 8", {"top_k": 4}),
     "top_k_16": ("LTA keeps each token's top-16 concepts instead of 8", {"top_k": 16}),
     "no_intra": ("intra weight 0: no likelihood term on the local hashes", {"intra_weight": 0.0}),

@@ -1,10 +1,12 @@
 """MITH's blocks against their definitions, and the method on small token features."""
 
+import copy
 import math
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from cmhash.encoders import Features
 from cmhash.errors import InputError
@@ -207,3 +209,88 @@ def test_bfloat16_training_runs_the_forward_in_bf16_and_encodes_in_float32(token
         assert mith.concept_learning_.concepts(torch.randn(2, 512)).dtype == torch.bfloat16
     with pytest.raises(InputError, match="precision"):
         MITH(bits=16, precision="fp8").fit(image[rows], text[rows], labels[rows])
+
+
+def test_alignment_step_moves_only_the_projections_by_the_symmetric_nce(tokens):
+    """The aligned-backbone variant's first phase: NCE(W_i LN(g^i), W_t LN(g^t)) at τ = 0.07,
+    as a loop over the pairs; it updates the projections and nothing of the hashing module."""
+    from cmhash.methods.torch_base import TrainingPairs
+    from cmhash.training import TrainState
+
+    image, text, labels = tokens
+    mith = MITH(bits=16, batch_size=20, align_epochs=1, backbone_lr=1e-5, random_state=0)
+    mith.torch_device_ = torch.device("cpu")
+    mith.dims_ = {"image": image.tokens.shape[2], "text": text.tokens.shape[2],
+                  "labels": labels.shape[1], "n_train": 60}
+    mith._build(mith.dims_, None)
+    assert [(p.name, p.validate) for p in mith.phases()] == [("align", False), ("mith", True)]
+    assert [g["lr"] for g in mith.optimizer_.param_groups] == [1e-3, 1e-5]
+    hashing_before = copy.deepcopy(mith.concept_learning_.state_dict())
+    projections = copy.deepcopy(mith.backbone_.projections)
+    rows = torch.arange(20)
+    with torch.no_grad():
+        a, b = (F.normalize(projections[m](torch.as_tensor(x.global_features[:20],
+                                                           dtype=torch.float32)), dim=1)
+                for m, x in (("image", image), ("text", text)))
+    logits = (a @ b.T / 0.07).tolist()
+    image_to_text = [math.log(sum(math.exp(z) for z in logits[i])) - logits[i][i]
+                     for i in range(20)]
+    text_to_image = [math.log(sum(math.exp(logits[j][i]) for j in range(20))) - logits[i][i]
+                     for i in range(20)]
+    expected = 0.5 * (sum(image_to_text) / 20 + sum(text_to_image) / 20)
+
+    state = TrainState(TrainingPairs(image, text, torch.as_tensor(labels)), torch.device("cpu"))
+    terms = mith._align_step(state, rows)
+    assert terms["nce"] == pytest.approx(expected, rel=1e-5)
+    for name, value in mith.concept_learning_.state_dict().items():
+        torch.testing.assert_close(value, hashing_before[name])
+    for modality in ("image", "text"):
+        assert not torch.equal(mith.backbone_.projections[modality].weight,
+                               projections[modality].weight)
+
+
+def test_without_alignment_one_phase_and_the_projections_at_the_method_rate(tokens):
+    image, text, labels = tokens
+    rows = np.arange(60)
+    mith = MITH(bits=16, epochs=1, batch_size=20, random_state=0)
+    assert [p.name for p in mith.phases()] == ["mith"]
+    mith.fit(image[rows], text[rows], labels[rows])
+    assert [g["lr"] for g in mith.optimizer_.param_groups] == [1e-3, 1e-3]
+    aligned = MITH(bits=16, epochs=1, batch_size=20, align_epochs=2, random_state=0)
+    aligned.fit(image[rows], text[rows], labels[rows])
+    assert [r["phase"] for r in aligned.history_] == ["align", "align", "mith"]
+    with pytest.raises(InputError, match="align_epochs"):
+        MITH(bits=16, align_epochs=1, clip_path="clip.pt")._build_backbone({})
+
+
+@pytest.mark.parametrize("killed_step", ["_align_step", "_step"])
+def test_an_aligned_run_killed_and_resumed_ends_as_an_uninterrupted_one(tokens, tmp_path,
+                                                                       monkeypatch, killed_step):
+    """Killed in the second epoch of the alignment phase (whose Adam state the checkpoint
+    holds) or of the method's phase, resumed: the losses of an uninterrupted run."""
+    image, text, labels = tokens
+    rows = np.arange(60)  # 3 steps of 20 per epoch
+
+    def fit(workdir, resume=False):
+        mith = MITH(bits=16, epochs=2, batch_size=20, align_epochs=2, align_lr=1e-2,
+                    backbone_lr=1e-4, random_state=0)
+        mith.fit(image[rows], text[rows], labels[rows],
+                 FitContext(workdir=workdir, resume=resume))
+        return mith
+
+    clean = fit(tmp_path / "clean")
+    original, steps = getattr(MITH, killed_step), {"n": 0}
+
+    def killed_after_four(self, state, batch_rows):
+        steps["n"] += 1
+        if steps["n"] > 4:
+            raise KeyboardInterrupt
+        return original(self, state, batch_rows)
+
+    monkeypatch.setattr(MITH, killed_step, killed_after_four)
+    with pytest.raises(KeyboardInterrupt):
+        fit(tmp_path / "killed")
+    monkeypatch.setattr(MITH, killed_step, original)
+    resumed = fit(tmp_path / "killed", resume=True)
+    assert [r["phase"] for r in resumed.history_] == ["align", "align", "mith", "mith"]
+    assert [r["losses"] for r in resumed.history_] == [r["losses"] for r in clean.history_]

@@ -90,19 +90,27 @@ class FrozenBackbone(nn.Module):
         """The token width of valid inputs."""
         return check_token_features(x, name, n).tokens.shape[2]
 
+    def _tensor(self, values: np.ndarray, modality: str) -> torch.Tensor:
+        device = self.projections[modality].weight.device
+        tensor = torch.as_tensor(values, dtype=torch.float32, device=device)
+        if not torch.isfinite(tensor).all():
+            raise InputError(f"{modality} token features hold NaN or Inf values")
+        return tensor
+
     def embed(self, x: Features, rows: np.ndarray, modality: str) -> TokenBatch:
         chosen = x.rows(rows)
-        device = self.projections[modality].weight.device
-        global_features = torch.as_tensor(chosen.global_features, dtype=torch.float32,
-                                          device=device)
-        tokens = torch.as_tensor(chosen.tokens, dtype=torch.float32, device=device)
-        if not (torch.isfinite(global_features).all() and torch.isfinite(tokens).all()):
-            raise InputError(f"{modality} token features hold NaN or Inf values")
-        mask = None if chosen.mask is None else torch.as_tensor(chosen.mask, device=device)
+        project = self.projections[modality]
+        mask = None if chosen.mask is None else torch.as_tensor(chosen.mask,
+                                                                device=project.weight.device)
         if mask is not None and modality == "text":
             mask = hide_last_token(mask)
-        project = self.projections[modality]
-        return TokenBatch(project(global_features), project(tokens), mask)
+        return TokenBatch(project(self._tensor(chosen.global_features, modality)),
+                          project(self._tensor(chosen.tokens, modality)), mask)
+
+    def embed_global(self, x: Features, rows: np.ndarray, modality: str) -> torch.Tensor:
+        """The projected global features (B, 512) of the rows ``rows``, without the tokens."""
+        global_features = np.asarray(x.global_features[rows])
+        return self.projections[modality](self._tensor(global_features, modality))
 
 
 class ClipBackbone(nn.Module):

@@ -81,7 +81,6 @@ class MATH(TokenHashingMethod):
     name = "math"
     bank_names = BRANCHES  # each branch's global hash U^m_g
     input_spec = replace(TokenHashingMethod.input_spec, label_texts=True)
-    optimizer_names = ("optimizer_",)
     _parameter_constraints: ClassVar[ParameterTable] = {
         **TokenHashingMethod._parameter_constraints,
         "intra_weight": NON_NEGATIVE, "inter_weight": NON_NEGATIVE, "mse_weight": NON_NEGATIVE,
@@ -94,7 +93,8 @@ class MATH(TokenHashingMethod):
                  intra_weight: float = 4.0, inter_weight: float = 13.0, mse_weight: float = 5.0,
                  quantization_weight: float = 7.0, contrastive_weight: float = 57.0,
                  clip_path: str | None = None, tokenizer_dir: str | None = None,
-                 clip_lr: float = 2e-6, normalize_features: bool = True, device: str = "cpu",
+                 clip_lr: float = 2e-6, normalize_features: bool = True, align_epochs: int = 0,
+                 align_lr: float = 1e-3, backbone_lr: float | None = None, device: str = "cpu",
                  random_state: int | None = None) -> None:
         self._store_params(locals())
 
@@ -111,7 +111,7 @@ class MATH(TokenHashingMethod):
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
         device = self.torch_device_
-        self.backbone_ = self._build_backbone(dims)
+        self._build_backbone(dims)
         self.concept_learning_ = ConceptLearning(self.bits).to(device)
         self.transformers_ = nn.ModuleDict(
             {m: TokenTransformer(self.bits) for m in BRANCHES}).to(device)

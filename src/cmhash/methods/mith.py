@@ -93,7 +93,6 @@ class MITH(TokenHashingMethod):
 
     name = "mith"
     bank_names = BANKS
-    optimizer_names = ("optimizer_",)
     _parameter_constraints: ClassVar[ParameterTable] = {
         **TokenHashingMethod._parameter_constraints,
         "top_k": POSITIVE_INT,  # concept scores kept per token
@@ -113,14 +112,15 @@ class MITH(TokenHashingMethod):
                  distillation_weight: float = 1.0, feedback: float = 0.1,
                  likelihood_scale: float = 0.5, clip_path: str | None = None,
                  tokenizer_dir: str | None = None, clip_lr: float = 2e-6,
-                 normalize_features: bool = True, device: str = "cpu",
+                 normalize_features: bool = True, align_epochs: int = 0,
+                 align_lr: float = 1e-3, backbone_lr: float | None = None, device: str = "cpu",
                  random_state: int | None = None) -> None:
         self._store_params(locals())
 
     # -- networks -----------------------------------------------------------------------------
     def _build(self, dims: dict[str, Any], word_vectors: np.ndarray | None) -> None:
         device = self.torch_device_
-        self.backbone_ = self._build_backbone(dims)
+        self._build_backbone(dims)
         self.concept_learning_ = ConceptLearning(self.bits).to(device)
         self.transformers_ = nn.ModuleDict(
             {m: ConceptTransformer(self.bits) for m in ("image", "text")}).to(device)

@@ -13,6 +13,14 @@ encoding stay in float32), for CPUs with AMX-BF16 and GPUs; on a CPU without bf1
 it is slower (``benchmarks.speed.train_speed`` measures both).  BertAdam's schedule spans
 ``epochs`` unless ``warmup_steps`` fixes the warm-up length in steps (a labelled short
 schedule that keeps the authors' warm-up: 5 % of their 30 epochs).
+
+The aligned frozen backbone (a labelled variant, not the authors'; ``align_epochs > 0``): MITH's
+concept layer and MATH's batch attention assume that images and texts share one embedding space,
+as CLIP's do; two unrelated frozen encoders do not.  A first phase trains only the two
+projections, on the training pairs' global features, with the symmetric InfoNCE
+NCE(W_i LN(g^i), W_t LN(g^t)) (τ = 0.07; Adam at ``align_lr``, ``align_epochs`` epochs, not
+validated); the method then trains as usual, the projections at ``backbone_lr`` (a small rate
+keeps the alignment; None: ``lr``, the default without alignment).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import torch
 from torch import nn
 
 from cmhash.errors import InputError
+from cmhash.losses.contrastive import info_nce
 from cmhash.methods.backbones import WIDTH, ClipBackbone, FrozenBackbone, TokenBatch
 from cmhash.methods.base import FitContext, ParameterTable
 from cmhash.methods.torch_base import (
@@ -56,6 +65,8 @@ class TokenHashingMethod(TorchHashingMethod):
     validation_database_size = 3000
     #: the memory banks of the training pairs' hashes the method keeps (the loop's row buffers)
     bank_names: ClassVar[tuple[str, ...]]
+    #: the method's BertAdam and the alignment phase's Adam (unused without alignment)
+    optimizer_names = ("optimizer_", "align_optimizer_")
     _parameter_constraints: ClassVar[ParameterTable] = {
         **TorchHashingMethod._parameter_constraints,
         "epochs": POSITIVE_INT, "batch_size": POSITIVE_INT, "lr": POSITIVE,
@@ -65,6 +76,7 @@ class TokenHashingMethod(TorchHashingMethod):
         "precision": [Options(*PRECISIONS)],
         "clip_path": [str, None], "tokenizer_dir": [str, None], "clip_lr": POSITIVE,
         "normalize_features": [bool],
+        "align_epochs": [Interval(int, 0)], "align_lr": POSITIVE, "backbone_lr": [*POSITIVE, None],
     }
 
     def __init__(self, bits: int = 64, *, epochs: int = 30, batch_size: int = 128,
@@ -72,6 +84,7 @@ class TokenHashingMethod(TorchHashingMethod):
                  weight_decay: float = 0.01, precision: str = "float32",
                  clip_path: str | None = None, tokenizer_dir: str | None = None,
                  clip_lr: float = 2e-6, normalize_features: bool = True,
+                 align_epochs: int = 0, align_lr: float = 1e-3, backbone_lr: float | None = None,
                  device: str = "cpu", random_state: int | None = None) -> None:
         self._store_params(locals())
 
@@ -84,17 +97,37 @@ class TokenHashingMethod(TorchHashingMethod):
         return {"backbone": self.backbone_, "concept_learning": self.concept_learning_,
                 "transformers": self.transformers_}
 
-    def _build_backbone(self, dims: dict[str, Any]) -> nn.Module:
+    def _build_backbone(self, dims: dict[str, Any]) -> None:
+        """``backbone_`` and the alignment phase's optimiser ``align_optimizer_``."""
         if self.clip_path:
-            return ClipBackbone(self.clip_path, self.tokenizer_dir).to(self.torch_device_)
-        return FrozenBackbone({m: dims[m] for m in ("image", "text")},
-                              self.normalize_features).to(self.torch_device_)
+            if self.align_epochs:
+                raise InputError("align_epochs aligns a frozen backbone's projections; with "
+                                 "clip_path CLIP is trained as it is, so leave align_epochs 0")
+            self.backbone_ = ClipBackbone(self.clip_path,
+                                          self.tokenizer_dir).to(self.torch_device_)
+        else:
+            self.backbone_ = FrozenBackbone({m: dims[m] for m in ("image", "text")},
+                                            self.normalize_features).to(self.torch_device_)
+        self.align_optimizer_ = torch.optim.Adam(self.backbone_.parameters(), lr=self.align_lr)
 
     def phases(self) -> list[Phase]:
-        """One phase of ``epochs`` over the training pairs; the memory banks are its row
-        buffers."""
-        return [Phase(self.name, self.epochs, self.batch_size, self._step,
-                      row_buffers=self._banks)]
+        """With ``align_epochs``, the alignment phase first; then one phase of ``epochs`` over
+        the training pairs, whose row buffers are the memory banks."""
+        method = Phase(self.name, self.epochs, self.batch_size, self._step,
+                       row_buffers=self._banks)
+        if not self.align_epochs:
+            return [method]
+        return [Phase("align", self.align_epochs, self.batch_size, self._align_step,
+                      validate=False), method]
+
+    def _align_step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
+        """NCE between the projected global features of the pairs ``rows``."""
+        self.backbone_.train()
+        indices = rows.cpu().numpy()
+        loss = info_nce(self.backbone_.embed_global(state.data.image, indices, "image"),
+                        self.backbone_.embed_global(state.data.text, indices, "text"))
+        state.optimise(self.align_optimizer_, loss)
+        return {"nce": loss.item()}
 
     def _banks(self, state: TrainState) -> dict[str, torch.Tensor]:
         """The memory banks (:attr:`bank_names`): one standard normal draw of shape
@@ -104,12 +137,12 @@ class TokenHashingMethod(TorchHashingMethod):
         return dict(zip(self.bank_names, banks.unbind(), strict=True))
 
     def _optimizer(self, hashing: list[nn.Module]) -> BertAdam:
-        """BertAdam over the hashing modules (and a frozen backbone's projections) at ``lr``
-        and, with CLIP, the CLIP weights at ``clip_lr``."""
+        """BertAdam over the hashing modules at ``lr`` and the backbone: a frozen one's
+        projections at ``backbone_lr`` (None: ``lr``), CLIP's weights at ``clip_lr``."""
         steps = -(-self.dims_["n_train"] // self.batch_size) * max(self.epochs, 1)
         warmup = self.warmup if self.warmup_steps is None else min(self.warmup_steps / steps, 1)
         groups = [{"params": [p for m in hashing for p in m.parameters()], "lr": self.lr}]
-        backbone_lr = self.clip_lr if self.clip_path else self.lr
+        backbone_lr = self.clip_lr if self.clip_path else (self.backbone_lr or self.lr)
         groups.append({"params": list(self.backbone_.parameters()), "lr": backbone_lr})
         return BertAdam(groups, lr=self.lr, t_total=steps, warmup=warmup,
                         weight_decay=self.weight_decay)
