@@ -5,12 +5,14 @@ aligned-backbone variant): the alignment phase alone, scored on held-out pairs.
                                                     [--epochs 10] [--seed 0]
 
 The phase is the method's own (`TokenHashingMethod._align_step`: the symmetric InfoNCE between
-W_i LN(g^i) and W_t LN(g^t), τ = 0.07, Adam at the given rate, batches of 128) on the training
-pairs of MIRFlickr-25K (15,677 pairs, protocol `mirflickr` seed 1; cached EfficientNet-Lite0 and
-MiniLM global features), 1,000 of them held out with the run's seed as `cmhash run` holds them
-out.  After every epoch: the mean training NCE, the NCE of the 1,000 held-out pairs among
-themselves, and the validation `map` (I→T/T→I) of the signs of the 512-d projections, the 1,000
-held-out queries against the first 3,000 training pairs.  Test queries are not used.
+W_i LN(g^i) and W_t LN(g^t), τ = 0.07, Adam at the given rate, batches of 128) on MIRFlickr-25K
+(15,677 pairs, protocol `mirflickr` seed 1; cached EfficientNet-Lite0 and MiniLM global
+features): the 10,000 training pairs less the 1,000 that `cmhash run` holds out with the run's
+seed, so 9,000 pairs.  The projections start from torch's generator seeded with --seed, not
+from a run's initialisation.  After every epoch: the mean training NCE, the NCE of the 1,000
+held-out pairs among themselves, and the validation `map` (I→T/T→I) of the signs of the 512-d
+projections, the 1,000 held-out queries against the first 3,000 training pairs.  Test queries
+are not used.
 """
 
 from __future__ import annotations

@@ -213,7 +213,7 @@ def test_bfloat16_training_runs_the_forward_in_bf16_and_encodes_in_float32(token
 
 def test_alignment_step_moves_only_the_projections_by_the_symmetric_nce(tokens):
     """The aligned-backbone variant's first phase: NCE(W_i LN(g^i), W_t LN(g^t)) at τ = 0.07,
-    as a loop over the pairs; it updates the projections and nothing of the hashing module."""
+    as a loop over the pairs; its step moves the projections."""
     from cmhash.methods.torch_base import TrainingPairs
     from cmhash.training import TrainState
 
@@ -223,9 +223,9 @@ def test_alignment_step_moves_only_the_projections_by_the_symmetric_nce(tokens):
     mith.dims_ = {"image": image.tokens.shape[2], "text": text.tokens.shape[2],
                   "labels": labels.shape[1], "n_train": 60}
     mith._build(mith.dims_, None)
-    assert [(p.name, p.validate) for p in mith.phases()] == [("align", False), ("mith", True)]
+    assert [(p.name, p.validate) for p in mith.phases()] == [("backbone_align", False),
+                                                              ("mith", True)]
     assert [g["lr"] for g in mith.optimizer_.param_groups] == [1e-3, 1e-5]
-    hashing_before = copy.deepcopy(mith.concept_learning_.state_dict())
     projections = copy.deepcopy(mith.backbone_.projections)
     rows = torch.arange(20)
     with torch.no_grad():
@@ -242,25 +242,29 @@ def test_alignment_step_moves_only_the_projections_by_the_symmetric_nce(tokens):
     state = TrainState(TrainingPairs(image, text, torch.as_tensor(labels)), torch.device("cpu"))
     terms = mith._align_step(state, rows)
     assert terms["nce"] == pytest.approx(expected, rel=1e-5)
-    for name, value in mith.concept_learning_.state_dict().items():
-        torch.testing.assert_close(value, hashing_before[name])
     for modality in ("image", "text"):
         assert not torch.equal(mith.backbone_.projections[modality].weight,
                                projections[modality].weight)
 
 
-def test_without_alignment_one_phase_and_the_projections_at_the_method_rate(tokens):
+def test_alignment_phases_rates_round_trip_and_refusal_with_clip(tokens, tmp_path):
     image, text, labels = tokens
     rows = np.arange(60)
     mith = MITH(bits=16, epochs=1, batch_size=20, random_state=0)
     assert [p.name for p in mith.phases()] == ["mith"]
     mith.fit(image[rows], text[rows], labels[rows])
     assert [g["lr"] for g in mith.optimizer_.param_groups] == [1e-3, 1e-3]
+    assert mith.optimizer_names == ("optimizer_",)  # checkpoints of earlier runs still resume
     aligned = MITH(bits=16, epochs=1, batch_size=20, align_epochs=2, random_state=0)
     aligned.fit(image[rows], text[rows], labels[rows])
-    assert [r["phase"] for r in aligned.history_] == ["align", "align", "mith"]
-    with pytest.raises(InputError, match="align_epochs"):
-        MITH(bits=16, align_epochs=1, clip_path="clip.pt")._build_backbone({})
+    assert [r["phase"] for r in aligned.history_] == ["backbone_align"] * 2 + ["mith"]
+    restored = load_method(aligned.save(tmp_path / "aligned.pt"))
+    np.testing.assert_array_equal(restored.encode_text(text).packed,
+                                  aligned.encode_text(text).packed)
+    for setting in ({"align_epochs": 1}, {"backbone_lr": 1e-5}):
+        with pytest.raises(InputError, match="clip_lr"):  # refused before CLIP is read
+            MITH(bits=16, clip_path="no-such-clip.pt", **setting).fit(
+                np.array(["a.jpg"] * 4), np.array(["a cat"] * 4), labels[:4])
 
 
 @pytest.mark.parametrize("killed_step", ["_align_step", "_step"])
@@ -292,5 +296,5 @@ def test_an_aligned_run_killed_and_resumed_ends_as_an_uninterrupted_one(tokens, 
         fit(tmp_path / "killed")
     monkeypatch.setattr(MITH, killed_step, original)
     resumed = fit(tmp_path / "killed", resume=True)
-    assert [r["phase"] for r in resumed.history_] == ["align", "align", "mith", "mith"]
+    assert [r["phase"] for r in resumed.history_] == ["backbone_align"] * 2 + ["mith"] * 2
     assert [r["losses"] for r in resumed.history_] == [r["losses"] for r in clean.history_]

@@ -90,11 +90,11 @@ class FrozenBackbone(nn.Module):
         """The token width of valid inputs."""
         return check_token_features(x, name, n).tokens.shape[2]
 
-    def _tensor(self, values: np.ndarray, modality: str) -> torch.Tensor:
+    def _tensor(self, values: np.ndarray, modality: str, part: str) -> torch.Tensor:
         device = self.projections[modality].weight.device
         tensor = torch.as_tensor(values, dtype=torch.float32, device=device)
         if not torch.isfinite(tensor).all():
-            raise InputError(f"{modality} token features hold NaN or Inf values")
+            raise InputError(f"{modality} {part} hold NaN or Inf values")
         return tensor
 
     def embed(self, x: Features, rows: np.ndarray, modality: str) -> TokenBatch:
@@ -104,13 +104,15 @@ class FrozenBackbone(nn.Module):
                                                                 device=project.weight.device)
         if mask is not None and modality == "text":
             mask = hide_last_token(mask)
-        return TokenBatch(project(self._tensor(chosen.global_features, modality)),
-                          project(self._tensor(chosen.tokens, modality)), mask)
+        return TokenBatch(project(self._tensor(chosen.global_features, modality,
+                                               "global features")),
+                          project(self._tensor(chosen.tokens, modality, "token features")), mask)
 
     def embed_global(self, x: Features, rows: np.ndarray, modality: str) -> torch.Tensor:
         """The projected global features (B, 512) of the rows ``rows``, without the tokens."""
         global_features = np.asarray(x.global_features[rows])
-        return self.projections[modality](self._tensor(global_features, modality))
+        return self.projections[modality](self._tensor(global_features, modality,
+                                                       "global features"))
 
 
 class ClipBackbone(nn.Module):

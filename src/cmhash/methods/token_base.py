@@ -16,11 +16,12 @@ schedule that keeps the authors' warm-up: 5 % of their 30 epochs).
 
 The aligned frozen backbone (a labelled variant, not the authors'; ``align_epochs > 0``): MITH's
 concept layer and MATH's batch attention assume that images and texts share one embedding space,
-as CLIP's do; two unrelated frozen encoders do not.  A first phase trains only the two
-projections, on the training pairs' global features, with the symmetric InfoNCE
-NCE(W_i LN(g^i), W_t LN(g^t)) (τ = 0.07; Adam at ``align_lr``, ``align_epochs`` epochs, not
-validated); the method then trains as usual, the projections at ``backbone_lr`` (a small rate
-keeps the alignment; None: ``lr``, the default without alignment).
+as CLIP's do; two unrelated frozen encoders do not.  A first phase, ``backbone_align``, trains
+only the two projections, on the training pairs' global features, with the symmetric InfoNCE
+NCE(W_i LN(g^i), W_t LN(g^t)) (τ = 0.07; Adam at ``align_lr`` for ``align_epochs`` epochs, in
+float32 whatever ``precision``, not validated); the method then trains as usual.  The
+projections train in the method's phase at ``backbone_lr``, or at ``lr`` when it is None (the
+default, as without alignment); give the variant a small ``backbone_lr`` to keep the alignment.
 """
 
 from __future__ import annotations
@@ -65,8 +66,6 @@ class TokenHashingMethod(TorchHashingMethod):
     validation_database_size = 3000
     #: the memory banks of the training pairs' hashes the method keeps (the loop's row buffers)
     bank_names: ClassVar[tuple[str, ...]]
-    #: the method's BertAdam and the alignment phase's Adam (unused without alignment)
-    optimizer_names = ("optimizer_", "align_optimizer_")
     _parameter_constraints: ClassVar[ParameterTable] = {
         **TorchHashingMethod._parameter_constraints,
         "epochs": POSITIVE_INT, "batch_size": POSITIVE_INT, "lr": POSITIVE,
@@ -88,6 +87,18 @@ class TokenHashingMethod(TorchHashingMethod):
                  device: str = "cpu", random_state: int | None = None) -> None:
         self._store_params(locals())
 
+    @property
+    def optimizer_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The method's BertAdam and, with alignment, the alignment phase's Adam."""
+        return ("optimizer_", "align_optimizer_") if self.align_epochs else ("optimizer_",)
+
+    def validate_params(self) -> None:
+        super().validate_params()
+        if self.clip_path and (self.align_epochs or self.backbone_lr is not None):
+            raise InputError(f"method {self.name!r}: parameters 'align_epochs' and "
+                             "'backbone_lr' apply to the frozen backbone's projections; with "
+                             "'clip_path' CLIP trains at 'clip_lr'")
+
     def _backbone_class(self) -> type[FrozenBackbone] | type[ClipBackbone]:
         return ClipBackbone if self.clip_path else FrozenBackbone
 
@@ -98,17 +109,16 @@ class TokenHashingMethod(TorchHashingMethod):
                 "transformers": self.transformers_}
 
     def _build_backbone(self, dims: dict[str, Any]) -> None:
-        """``backbone_`` and the alignment phase's optimiser ``align_optimizer_``."""
+        """``backbone_`` and, with alignment, its optimiser ``align_optimizer_``."""
         if self.clip_path:
-            if self.align_epochs:
-                raise InputError("align_epochs aligns a frozen backbone's projections; with "
-                                 "clip_path CLIP is trained as it is, so leave align_epochs 0")
             self.backbone_ = ClipBackbone(self.clip_path,
                                           self.tokenizer_dir).to(self.torch_device_)
-        else:
-            self.backbone_ = FrozenBackbone({m: dims[m] for m in ("image", "text")},
-                                            self.normalize_features).to(self.torch_device_)
-        self.align_optimizer_ = torch.optim.Adam(self.backbone_.parameters(), lr=self.align_lr)
+            return
+        self.backbone_ = FrozenBackbone({m: dims[m] for m in ("image", "text")},
+                                        self.normalize_features).to(self.torch_device_)
+        if self.align_epochs:
+            self.align_optimizer_ = torch.optim.Adam(self.backbone_.parameters(),
+                                                     lr=self.align_lr)
 
     def phases(self) -> list[Phase]:
         """With ``align_epochs``, the alignment phase first; then one phase of ``epochs`` over
@@ -117,7 +127,7 @@ class TokenHashingMethod(TorchHashingMethod):
                        row_buffers=self._banks)
         if not self.align_epochs:
             return [method]
-        return [Phase("align", self.align_epochs, self.batch_size, self._align_step,
+        return [Phase("backbone_align", self.align_epochs, self.batch_size, self._align_step,
                       validate=False), method]
 
     def _align_step(self, state: TrainState, rows: torch.Tensor) -> dict[str, float]:
