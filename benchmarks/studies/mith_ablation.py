@@ -98,7 +98,7 @@ def main() -> None:
             log = (Path(folder) / f"train_{args.bits}" / "train_log.jsonl").read_text().splitlines()
             method = load_model(Path(folder) / f"model_{args.bits}").hashing_method
         curve = ", ".join(f"{r['validation']['i2t_map']:.3f}/{r['validation']['t2i_map']:.3f}"
-                          for r in map(json.loads, log))
+                          for r in map(json.loads, log) if "validation" in r)  # method epochs
         queries = {m: hash_parts(method, x, m, protocol.queries) for m, x in features.items()}
         database = {m: hash_parts(method, x, m, protocol.database) for m, x in features.items()}
         stats = {m: hash_statistics(parts) for m, parts in database.items()}
