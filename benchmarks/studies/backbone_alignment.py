@@ -30,7 +30,6 @@ from cmhash.losses.contrastive import info_nce
 from cmhash.methods.backbones import FrozenBackbone
 from cmhash.methods.mith import MITH
 from cmhash.methods.torch_base import TrainingPairs
-from cmhash.metrics import mean_average_precision
 from cmhash.training import TrainState
 from cmhash.validation_protocol import ValidationSplit, validation_split
 
@@ -44,10 +43,9 @@ def held_out_scores(backbone: FrozenBackbone, features: dict[str, Features],
                              for rows in (protocol.queries, protocol.database))
     backbone.train()
     held_out = info_nce(queries["image"], queries["text"]).item()
-    i2t, t2i = (mean_average_precision(
-        Codes.from_real(queries[a].numpy()), Codes.from_real(database[b].numpy()),
-        labels[protocol.queries], labels[protocol.database])
-        for a, b in (("image", "text"), ("text", "image")))
+    i2t, t2i = protocol.cross_modal_map(
+        *({m: Codes.from_real(x.numpy()) for m, x in side.items()} for side in (queries, database)),
+        labels)
     return f"{held_out:.3f} | {i2t:.4f}/{t2i:.4f}"
 
 
