@@ -9,6 +9,9 @@
 
     {"schema_version": 1, "method": ..., "dataset": ..., "protocol": ...,
      "rows": [{"bits": 16, "train_seconds": ..., "epochs": ..., "i2t map": ..., ...}, ...]}
+
+``epochs`` counts the epochs of every training phase (HMAH: teacher and students; MITH or MATH
+with ``align_epochs``: the alignment epochs and the method's), as ``train_log.jsonl`` lists them.
 """
 
 from __future__ import annotations

@@ -99,6 +99,8 @@ def test_openai_state_dict_converts_to_the_same_model(tiny_clip, images, tmp_pat
                                atol=1e-6)
 
 
+# a real TorchScript archive, as OpenAI's CLIP files are; torch warns that torch.jit is deprecated
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_bad_clip_files(tiny_clip, tmp_path):
     folder, model, _ = tiny_clip
     scripted = torch.jit.script(torch.nn.Linear(2, 2))
