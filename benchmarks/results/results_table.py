@@ -124,7 +124,8 @@ TABLES = [
           [*BASELINES, Entry("hmah", "hmah-minilm-mirflickr"),
            Entry("dadh", "dadh-minilm-mirflickr"),
            Entry("mith", "mith-mirflickr", TOKEN_BITS),
-           Entry("math", "math-mirflickr", TOKEN_BITS)],
+           Entry("math", "math-mirflickr", TOKEN_BITS),
+           Entry("mith, aligned backbone (variant)", "mith-aligned-mirflickr", (64,))],
           "efficientnet_lite0", "minilm"),
 ]
 
