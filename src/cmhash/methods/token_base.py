@@ -62,7 +62,8 @@ class TokenHashingMethod(TorchHashingMethod):
     input_spec = replace(TorchHashingMethod.input_spec, form="tokens", raw_with="clip_path")
 
     #: a forward pass costs ~1/3 of a training step per pair, so validating against all 9,000
-    #: MIRFlickr training pairs would add ~40 % to each epoch on a CPU; 3,000 add ~15 %
+    #: MIRFlickr training pairs would add ~40 % to each float32 epoch on a CPU; 3,000 add ~15 %
+    #: (more under bf16 autocast, whose steps are faster while validation encodes in float32)
     validation_database_size = 3000
     #: the memory banks of the training pairs' hashes the method keeps (the loop's row buffers)
     bank_names: ClassVar[tuple[str, ...]]
