@@ -267,6 +267,29 @@ def test_alignment_phases_rates_round_trip_and_refusal_with_clip(tokens, tmp_pat
                 np.array(["a.jpg"] * 4), np.array(["a cat"] * 4), labels[:4])
 
 
+def test_math_aligns_its_backbone_first_and_trains_it_at_the_backbone_rate(tokens, tmp_path):
+    """The variant is MATH's too: the alignment phase, then MATH's with the projections (which
+    also embed the label texts) at ``backbone_lr``; the fitted model round-trips."""
+    from cmhash.methods.math_hash import MATH
+
+    image, text, labels = tokens
+    label_text = Features(text.global_features[::-1].copy(), text.tokens[::-1].copy(),
+                          text.mask)
+    rows = np.arange(60)
+    aligned = MATH(bits=16, epochs=1, batch_size=20, align_epochs=1, backbone_lr=1e-5,
+                   random_state=0)
+    aligned.fit(image[rows], text[rows], labels[rows], FitContext(label_text=label_text[rows]))
+    assert [r["phase"] for r in aligned.history_] == ["backbone_align", "math"]
+    assert aligned.optimizer_names == ("optimizer_", "align_optimizer_")
+    backbone = {id(p) for p in aligned.backbone_.parameters()}
+    rates = [g["lr"] for g in aligned.optimizer_.param_groups
+             if {id(p) for p in g["params"]} == backbone]
+    assert rates == [1e-5]
+    restored = load_method(aligned.save(tmp_path / "math.pt"))
+    np.testing.assert_array_equal(restored.encode_image(image).packed,
+                                  aligned.encode_image(image).packed)
+
+
 @pytest.mark.parametrize("killed_step", ["_align_step", "_step"])
 def test_an_aligned_run_killed_and_resumed_ends_as_an_uninterrupted_one(tokens, tmp_path,
                                                                        monkeypatch, killed_step):
