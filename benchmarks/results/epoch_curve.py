@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cmhash.results import training_logs
+from cmhash.results import training_logs, validated_epochs
 
 
 def validation_curve(folder: Path, bits: int) -> tuple[dict[str, Any], dict[int, dict]]:
@@ -29,8 +29,7 @@ def validation_curve(folder: Path, bits: int) -> tuple[dict[str, Any], dict[int,
     log = dict(training_logs(folder)).get(bits)  # a run folder's or a record's
     if log is None:
         sys.exit(f"epoch_curve: no training log for {bits} bits in {folder}")
-    records = (json.loads(line) for line in log.read_text().splitlines())
-    return config, {r["epoch"]: r for r in records if r.get("validation") is not None}
+    return config, {r["epoch"]: r for r in validated_epochs(log)}
 
 
 def describe(config: dict[str, Any], bits: int) -> str:

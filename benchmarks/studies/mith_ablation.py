@@ -27,6 +27,7 @@ from cmhash.inputs import dataset_features
 from cmhash.methods.mith import MITH
 from cmhash.methods.mith_diagnostics import hash_parts, hash_statistics
 from cmhash.pipeline import RunConfig, run
+from cmhash.results import validated_epochs
 from cmhash.validation_protocol import validation_split
 
 #: name → (what it changes, MITH parameters).
@@ -95,10 +96,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             run(config, folder, args.data_root, log=lambda _: None)
             report = json.loads((Path(folder) / f"report_{args.bits}.json").read_text())
-            log = (Path(folder) / f"train_{args.bits}" / "train_log.jsonl").read_text().splitlines()
+            validated = validated_epochs(Path(folder) / f"train_{args.bits}" / "train_log.jsonl")
             method = load_model(Path(folder) / f"model_{args.bits}").hashing_method
         curve = ", ".join(f"{r['validation']['i2t_map']:.3f}/{r['validation']['t2i_map']:.3f}"
-                          for r in map(json.loads, log) if "validation" in r)  # method epochs
+                          for r in validated)  # the method's epochs
         queries = {m: hash_parts(method, x, m, protocol.queries) for m, x in features.items()}
         database = {m: hash_parts(method, x, m, protocol.database) for m, x in features.items()}
         stats = {m: hash_statistics(parts) for m, parts in database.items()}

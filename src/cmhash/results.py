@@ -100,18 +100,25 @@ def validation_curves(run_dir: str | Path) -> dict[int, list[float]]:
     run's training logs (empty for a method without validation)."""
     curves = {}
     for bits, log in training_logs(run_dir):
-        scores = []
-        for number, line in enumerate(log.read_text(encoding="utf-8").splitlines(), 1):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                raise InputError(f"{log}:{number}: not a JSON line") from None
-            score = (record.get("validation") or {}).get("score")
-            if score is not None:
-                scores.append(score)
+        scores = [r["validation"]["score"] for r in validated_epochs(log)
+                  if "score" in r["validation"]]
         if scores:
             curves[bits] = scores
     return dict(sorted(curves.items()))
+
+
+def validated_epochs(log: str | Path) -> list[dict[str, Any]]:
+    """The records of a training log (``train_log.jsonl``) that carry a validation, in
+    training order; an :class:`InputError` naming the line that is not JSON."""
+    records = []
+    for number, line in enumerate(Path(log).read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise InputError(f"{log}:{number}: not a JSON line") from None
+        if record.get("validation"):
+            records.append(record)
+    return records
 
 
 def training_logs(run_dir: str | Path) -> list[tuple[int, Path]]:
