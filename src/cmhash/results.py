@@ -101,7 +101,7 @@ def validation_curves(run_dir: str | Path) -> dict[int, list[float]]:
     curves = {}
     for bits, log in training_logs(run_dir):
         scores = [r["validation"]["score"] for r in validated_epochs(log)
-                  if "score" in r["validation"]]
+                  if r["validation"].get("score") is not None]
         if scores:
             curves[bits] = scores
     return dict(sorted(curves.items()))
